@@ -1,0 +1,5 @@
+"""``python -m chainsig_core`` = the ``chainsig`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,91 @@
+"""Exact amounts: decimal strings in a chain's main unit, or integers in base units.
+
+No floats anywhere: ``0.1`` as a float is refused, because it is not 0.1. A string amount is
+in the main unit (``"0.01"`` ETH); an ``int`` — or a string with the base unit's name as
+suffix, such as ``"1000wei"`` or ``"1500 sat"`` — is in base units.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from .errors import InvalidAmountError
+
+_DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
+def to_base_units(amount: str | int, decimals: int, *, base_unit: str = "", symbol: str = "") -> int:
+    """Convert an amount to integer base units.
+
+    Parameters
+    ----------
+    amount:
+        ``int`` base units, a decimal string in the main unit (``"0.01"``), or a string of
+        digits followed by ``base_unit`` (``"1000wei"``).
+    decimals:
+        Decimals of the main unit (18 for ETH, 8 for BTC, 9 for SOL).
+    base_unit:
+        Name of the base unit accepted as a suffix (``"wei"``, ``"sat"``, ``"lamports"``).
+    symbol:
+        Name of the main unit, for messages and as an accepted suffix (``"0.1 ETH"``).
+
+    Returns
+    -------
+    int
+        The amount in base units (≥ 0).
+
+    Raises
+    ------
+    InvalidAmountError
+        For floats, negative values, malformed text or more decimals than the unit has.
+    """
+    if isinstance(amount, bool) or isinstance(amount, float):
+        raise InvalidAmountError(
+            "amounts must be exact: pass a decimal string such as '0.01' or an integer of base units"
+        )
+    if isinstance(amount, int):
+        if amount < 0:
+            raise InvalidAmountError("amount must not be negative")
+        return amount
+    if isinstance(amount, Decimal):
+        amount = format(amount, "f")
+    if not isinstance(amount, str):
+        raise InvalidAmountError(f"amount must be a string or an integer, not {type(amount).__name__}")
+    text = amount.strip().replace("_", "")
+    unit = symbol or "main units"
+    lowered = text.lower()
+    for suffix in {base_unit.lower(), base_unit.lower() + "s"} - {"", "s"}:
+        if lowered.endswith(suffix):
+            digits = text[: -len(suffix)].strip()
+            if not digits.isdigit():
+                raise InvalidAmountError(f"amount {amount!r}: base units must be a whole number")
+            return int(digits)
+    if symbol and lowered.endswith(symbol.lower()):
+        text = text[: -len(symbol)].strip()
+    if text.startswith("-"):
+        raise InvalidAmountError(f"amount {amount!r} must not be negative")
+    if not _DECIMAL.fullmatch(text):
+        raise InvalidAmountError(
+            f"amount {amount!r} is not a decimal number of {unit}"
+            + (f" or a whole number of {base_unit}" if base_unit else "")
+        )
+    # Integer arithmetic, not Decimal: a Decimal context would round beyond 28 digits.
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    if len(frac) > decimals:
+        raise InvalidAmountError(
+            f"amount {amount!r} has more than {decimals} decimals, the precision of {unit}"
+        )
+    return int(whole or "0") * 10**decimals + int(frac.ljust(decimals, "0") or "0")
+
+
+def format_base_units(value: int, decimals: int) -> str:
+    """Integer base units as a plain decimal string of the main unit (``10**16, 18`` → ``"0.01"``)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAmountError("base units must be an integer")
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 10**decimals)
+    if decimals == 0 or frac == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{frac:0{decimals}d}".rstrip("0")

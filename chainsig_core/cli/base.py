@@ -1,0 +1,105 @@
+"""The ``chainsig`` click group: error handling and chain-option wiring."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+import click
+
+from ..chain import ChainOption
+from ..errors import ChainsigError
+from .output import error_line, warn
+
+INTERNAL_ERROR_EXIT = 70
+
+
+class ChainsigGroup(click.Group):
+    """A click group whose commands report errors as one line, never as a traceback.
+
+    ``ChainsigError`` → its message and its ``exit_code``; any other exception → a one-line
+    internal-error report (``CHAINSIG_DEBUG=1`` prints the traceback for bug reports).
+    """
+
+    _prepared = False
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except ChainsigError as exc:
+            error_line(str(exc))
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            ctx.exit(130)
+        except BrokenPipeError:
+            ctx.exit(1)
+        except Exception as exc:  # the CLI never shows a traceback unless asked
+            if os.environ.get("CHAINSIG_DEBUG"):
+                traceback.print_exc()
+            error_line(
+                f"internal error ({type(exc).__name__}: {exc}); "
+                "set CHAINSIG_DEBUG=1 for details and please report it"
+            )
+            ctx.exit(INTERNAL_ERROR_EXIT)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        self.prepare()
+        return super().main(*args, **kwargs)
+
+    def prepare(self) -> None:
+        """Load plugins once: attach chain options, run ``register_commands``, report errors."""
+        if self._prepared:
+            return
+        self._prepared = True
+        from ..plugins import get_chains, get_plugin_manager, plugin_errors
+
+        pm = get_plugin_manager()
+        for impl in pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(cli=self)
+            except Exception as exc:
+                warn(f"plugin {pm.get_name(impl.plugin)!r} failed to add commands: {exc}")
+        attach_chain_options(self, [opt for chain in get_chains().values() for opt in _options(chain)])
+        for message in plugin_errors():
+            warn(message)
+
+
+def _options(chain: Any) -> list[ChainOption]:
+    try:
+        return list(chain.cli_options())
+    except Exception as exc:
+        warn(f"chain {chain.name!r}: cli_options() failed: {exc}")
+        return []
+
+
+def attach_chain_options(group: click.Group, options: list[ChainOption]) -> None:
+    """Add each chain's options to the core commands it names (once per flag)."""
+    seen: dict[tuple[str, str], ChainOption] = {}
+    for option in options:
+        for command_name in sorted(option.commands):
+            command = group.commands.get(command_name)
+            if command is None or (command_name, option.flag) in seen:
+                continue
+            if any(option.flag in p.opts for p in command.params):
+                continue
+            seen[(command_name, option.flag)] = option
+            command.params.append(
+                click.Option(
+                    [option.flag],
+                    help=option.help,
+                    type=None if option.is_flag else option.type,
+                    is_flag=option.is_flag,
+                    multiple=option.multiple,
+                    default=False if option.is_flag else None,
+                )
+            )
+
+
+def given_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The chain options actually given on the command line (a command collects them with
+    ``**options``; unset ones are ``None``, ``False`` or ``()``)."""
+    return {k: v for k, v in options.items() if v is not None and v is not False and v != ()}

@@ -1,0 +1,83 @@
+"""``chainsig derive``: addresses the signer contract controls for (account, path)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO
+
+import click
+
+from ..config import load_config
+from ..derive import derive_address, derive_batch
+from ..errors import InvalidInputError
+from ..plugins import get_chain, get_chains
+from .common import chain_network_option, json_option
+from .output import emit_json, table
+
+
+@click.command()
+@click.option("--network", default="mainnet", show_default=True, help="NEAR network whose root key derives.")
+@click.option("--chain", default=None, help="Chain name; default: every installed chain.")
+@click.option("--account", default=None, help="NEAR account that calls sign (the predecessor).")
+@click.option("--path", default=None, help="Derivation path (any string, e.g. 'ethereum-1').")
+@chain_network_option
+@click.option("--address-type", default=None, help="Address form for chains with several (bitcoin: p2wpkh, p2pkh).")
+@click.option(
+    "--from-file", "from_file", type=click.File("r", encoding="utf-8"), default=None,
+    help="Batch: JSON lines with chain, account, path [, network, chain_network, address_type]; '-' = stdin. Writes JSON lines in input order.",
+)
+@json_option
+def derive(
+    network: str,
+    chain: str | None,
+    account: str | None,
+    path: str | None,
+    chain_network: str | None,
+    address_type: str | None,
+    from_file: IO[str] | None,
+    json_out: bool,
+    **options: object,
+) -> None:
+    """Derive the keys and addresses v1.signer controls for an account and path.
+
+    \b
+    chainsig derive --account alice.near --path ethereum-1
+    chainsig derive --chain bitcoin --account alice.near --path btc --address-type p2pkh --json
+    chainsig derive --from-file rows.jsonl > addresses.jsonl
+    """
+    config = load_config()
+    if from_file is not None:
+        if account or path or chain:
+            raise InvalidInputError("--from-file takes the chain, account and path from each line")
+        out = sys.stdout
+        dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+        for obj in derive_batch(from_file, network=network, config=config):
+            out.write(dumps(obj) + "\n")
+        out.flush()
+        return
+    if account is None or path is None:
+        raise InvalidInputError("derive needs --account and --path (or --from-file)")
+    chains = [get_chain(chain)] if chain else list(get_chains().values())
+    if not chains:
+        raise InvalidInputError("no chain plugin is installed (pip install chainsig-evm, …)")
+    if address_type is not None and chain is None:
+        raise InvalidInputError("--address-type needs --chain")
+    if chain_network is not None and chain is None:
+        raise InvalidInputError("--chain-network needs --chain")
+    results = [
+        derive_address(
+            chain=chain_obj, account=account, path=path, network=network,
+            chain_network=chain_network, address_type=address_type, config=config,
+        ).to_json()
+        for chain_obj in chains
+    ]
+    if json_out:
+        emit_json(results[0] if chain else results)
+        return
+    table(
+        [(r["chain"], r["chain_network"], r.get("address_type") or "", r["address"]) for r in results],
+        ("chain", "chain network", "type", "address"),
+    )
+    if not chain:
+        click.echo(f"\n{network} · account {account} · path {path!r}", err=True)

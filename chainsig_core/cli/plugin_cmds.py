@@ -1,0 +1,61 @@
+"""``chainsig chains`` and ``chainsig plugins``."""
+
+from __future__ import annotations
+
+import click
+
+from ..plugins import get_chains, plugin_errors, plugins as list_plugins
+from .common import json_option
+from .output import emit_json, table
+
+
+@click.command()
+@json_option
+def chains(json_out: bool) -> None:
+    """List the installed chains, their domains and chain networks."""
+    rows = [
+        {
+            "chain": c.name,
+            "domain_id": c.domain_id,
+            "curve": "secp256k1" if c.domain_id == 0 else "ed25519",
+            "symbol": c.symbol,
+            "chain_networks": list(c.chain_networks),
+            "address_types": list(c.address_types),
+        }
+        for c in sorted(get_chains().values(), key=lambda c: c.name)
+    ]
+    if json_out:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no chains installed (pip install chainsig-evm chainsig-bitcoin chainsig-solana)")
+        return
+    table(
+        [(r["chain"], r["curve"], r["symbol"], ", ".join(r["chain_networks"])) for r in rows],
+        ("chain", "curve", "symbol", "chain networks"),
+    )
+
+
+@click.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def plugins(ctx: click.Context, json_out: bool) -> None:
+    """List installed plugins (and whether they loaded)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    infos = list_plugins()
+    if json_out:
+        emit_json(
+            [
+                {"name": i.name, "module": i.module, "distribution": i.distribution,
+                 "version": i.version, "loaded": i.error is None, "error": i.error}
+                for i in infos
+            ]
+        )
+        return
+    table(
+        [(i.name, i.distribution or "", i.version or "", "ok" if i.error is None else "FAILED") for i in infos],
+        ("plugin", "distribution", "version", "status"),
+    )
+    for message in plugin_errors():
+        click.echo(message, err=True)

@@ -1,0 +1,219 @@
+"""``sign``, ``prepare``, ``finalize``, ``broadcast``, ``send`` and ``balance``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..config import load_config
+from ..derive import derive_address, resolve_chain_network
+from ..errors import InvalidInputError
+from ..flow import chain_endpoint, finalize_bundle, send as send_flow, sign_prepared
+from ..payloads import parse_payload_hex
+from ..plugins import get_chain
+from ..signatures import Signature, parse_signature_response, signature_from_json
+from ..signers import SignRequest, get_signer
+from ..types import Prepared, SignedTx, TransferRequest
+from .base import given_options
+from .common import (
+    account_options,
+    chain_network_option,
+    confirm_mainnet,
+    json_option,
+    network_option,
+    read_json_file,
+    rpc_url_option,
+    write_json_file,
+)
+from .output import emit_json, table
+
+
+@click.command()
+@network_option(required=True)
+@account_options
+@click.option("--payload", required=True, help="Hex payload: a 32-byte hash (domain 0) or the message (domain 1).")
+@click.option("--domain", "domain_id", type=click.IntRange(0, 1), default=0, show_default=True, help="0 = secp256k1 ECDSA, 1 = ed25519 EdDSA.")
+@click.option("--yes", is_flag=True, help="Do not ask before spending gas on mainnet.")
+@json_option
+def sign(network: str, account: str, path: str, payload: str, domain_id: int, yes: bool, json_out: bool) -> None:
+    """Get a verified signature of PAYLOAD from the network's signer."""
+    request = SignRequest(account, path, domain_id, parse_payload_hex(payload))
+    confirm_mainnet(network, yes, "a signature request")
+    signer = get_signer(network)
+    try:
+        result = signer.sign(request)
+    finally:
+        signer.close()
+    out = result.to_json(network)
+    if json_out:
+        emit_json(out)
+        return
+    click.echo(f"public key  {result.public_key.to_near_string()}")
+    for key, value in out["signature"].items():
+        click.echo(f"{key:<11} {value}")
+
+
+def _transfer_request(
+    network: str, chain: str, account: str, path: str, to: str, amount: str, token: str | None,
+    chain_network: str | None, address_type: str | None, options: dict[str, Any],
+) -> tuple[Any, str, TransferRequest]:
+    config = load_config()
+    chain_obj = get_chain(chain)
+    chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)
+    derived = derive_address(
+        chain=chain_obj, account=account, path=path, network=network,
+        chain_network=chain_net, address_type=address_type, config=config,
+    )
+    request = TransferRequest(
+        sender=derived.derived_account, to=to, amount=amount, token=token,
+        address_type=derived.address_type, options=given_options(options),
+    )
+    return chain_obj, chain_net, request
+
+
+def _transfer_options(f: Any) -> Any:
+    f = click.option("--address-type", default=None, help="Sender address form (bitcoin: p2wpkh, p2pkh).")(f)
+    f = rpc_url_option(f)
+    f = chain_network_option(f)
+    f = click.option("--token", default=None, help="Token to send instead of the native asset (ERC-20 address, SPL mint …).")(f)
+    f = click.option("--amount", required=True, help="Decimal amount in the main unit ('0.01') or base units with suffix ('1000wei').")(f)
+    f = click.option("--to", required=True, help="Recipient address.")(f)
+    f = account_options(f)
+    f = click.option("--chain", required=True, help="Chain name (see 'chainsig chains').")(f)
+    f = network_option(required=True)(f)
+    return f
+
+
+@click.command()
+@_transfer_options
+@click.option("-o", "--output", default=None, help="Write the unsigned bundle here (default: stdout).")
+def prepare(
+    network: str, chain: str, account: str, path: str, to: str, amount: str, token: str | None,
+    chain_network: str | None, rpc_url: str | None, address_type: str | None, output: str | None,
+    **options: Any,
+) -> None:
+    """Build an unsigned bundle (transaction + payloads) for air-gapped or later signing."""
+    chain_obj, chain_net, request = _transfer_request(
+        network, chain, account, path, to, amount, token, chain_network, address_type, options
+    )
+    prepared = chain_obj.prepare(request, chain_net, chain_endpoint(chain_obj, chain_net, rpc_url))
+    write_json_file(output, prepared.to_json())
+
+
+@click.command()
+@click.argument("bundle")
+@click.option("--signatures", "signatures_file", default=None, help="JSON list of signatures, one per payload: contract responses, 'sign --json' objects or {r,s,recovery_id}/{ed25519}.")
+@click.option("--sign", "sign_now", is_flag=True, help="Sign the payloads now with the bundle's network signer.")
+@click.option("--yes", is_flag=True, help="Do not ask before spending gas on mainnet.")
+@click.option("-o", "--output", default=None, help="Write the signed transaction here (default: stdout).")
+@click.pass_context
+def finalize(ctx: click.Context, bundle: str, signatures_file: str | None, sign_now: bool, yes: bool, output: str | None, **options: Any) -> None:
+    """Attach signatures to BUNDLE (from 'prepare'; '-' = stdin) and verify the result."""
+    prepared = Prepared.from_json(read_json_file(bundle, "bundle"))
+    if sign_now == (signatures_file is not None):
+        raise InvalidInputError("finalize needs exactly one of --signatures FILE or --sign")
+    if sign_now:
+        network = prepared.sender.network
+        confirm_mainnet(network, yes, "signing the bundle")
+        signer = get_signer(network)
+        try:
+            signatures = sign_prepared(signer, prepared)
+        finally:
+            signer.close()
+    else:
+        raw = read_json_file(signatures_file, "signatures file")  # type: ignore[arg-type]
+        if not isinstance(raw, list):
+            raise InvalidInputError("the signatures file must hold a JSON list, one entry per payload")
+        signatures = [_signature_item(item) for item in raw]
+    signed = finalize_bundle(prepared, signatures)
+    write_json_file(output, signed.to_json())
+
+
+def _signature_item(item: Any) -> Signature:
+    """One entry of a signatures file: a contract response, a 'sign --json' object, or the
+    chain-neutral {r, s, recovery_id} / {ed25519} form."""
+    if isinstance(item, dict) and "response" in item:
+        return parse_signature_response(item["response"])
+    if isinstance(item, dict) and isinstance(item.get("signature"), dict):
+        return signature_from_json(item["signature"])
+    return signature_from_json(item)
+
+
+@click.command()
+@click.argument("signed_file")
+@rpc_url_option
+@json_option
+def broadcast(signed_file: str, rpc_url: str | None, json_out: bool, **options: Any) -> None:
+    """Send a signed transaction (from 'finalize'; '-' = stdin) and wait for it."""
+    signed = SignedTx.from_json(read_json_file(signed_file, "signed transaction"))
+    chain_obj = get_chain(signed.chain)
+    chain_obj.check_chain_network(signed.chain_network)
+    receipt = chain_obj.broadcast(signed, chain_endpoint(chain_obj, signed.chain_network, rpc_url))
+    out = {"chain": receipt.chain, "chain_network": receipt.chain_network, "tx_hash": receipt.tx_hash, "status": receipt.status}
+    if json_out:
+        emit_json({**out, "details": dict(receipt.details)})
+    else:
+        click.echo(f"{receipt.status}: {receipt.tx_hash}")
+
+
+@click.command()
+@_transfer_options
+@click.option("--dry-run", is_flag=True, help="Sign and verify but do not broadcast; print the signed transaction.")
+@click.option("--yes", is_flag=True, help="Do not ask before spending gas on mainnet.")
+@json_option
+def send(
+    network: str, chain: str, account: str, path: str, to: str, amount: str, token: str | None,
+    chain_network: str | None, rpc_url: str | None, address_type: str | None, dry_run: bool,
+    yes: bool, json_out: bool, **options: Any,
+) -> None:
+    """Move funds: prepare → sign → finalize → broadcast."""
+    confirm_mainnet(network, yes, "sending")
+    result = send_flow(
+        chain=chain, account=account, path=path, to=to, amount=amount, network=network,
+        chain_network=chain_network, token=token, address_type=address_type,
+        options=given_options(options), rpc_url=rpc_url, dry_run=dry_run,
+    )
+    out = result.to_json(network)
+    if json_out:
+        emit_json(out)
+        return
+    click.echo(f"{out['status']}: {out['tx_hash']}")
+    if dry_run:
+        click.echo(result.signed.raw)
+
+
+@click.command()
+@click.option("--network", default="mainnet", show_default=True, help="NEAR network (for --account/--path).")
+@click.option("--chain", required=True, help="Chain name.")
+@click.option("--address", default=None, help="Address to query (or give --account and --path).")
+@click.option("--account", default=None, help="NEAR account whose derived address to query.")
+@click.option("--path", default=None, help="Derivation path.")
+@click.option("--address-type", default=None, help="Address form (bitcoin: p2wpkh, p2pkh).")
+@click.option("--token", default=None, help="Token balance instead of the native asset.")
+@chain_network_option
+@rpc_url_option
+@json_option
+def balance(
+    network: str, chain: str, address: str | None, account: str | None, path: str | None,
+    address_type: str | None, token: str | None, chain_network: str | None,
+    rpc_url: str | None, json_out: bool, **options: Any,
+) -> None:
+    """Show the balance of an address or of an account's derived address."""
+    config = load_config()
+    chain_obj = get_chain(chain)
+    chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)
+    if address is None:
+        if account is None or path is None:
+            raise InvalidInputError("balance needs --address, or --account and --path")
+        address = derive_address(
+            chain=chain_obj, account=account, path=path, network=network,
+            chain_network=chain_net, address_type=address_type, config=config,
+        ).address
+    else:
+        address = chain_obj.validate_address(address, chain_net)
+    result = chain_obj.balance(address, chain_net, chain_endpoint(chain_obj, chain_net, rpc_url, config), token)
+    if json_out:
+        emit_json(result.to_json())
+    else:
+        table([(result.address, result.formatted, result.symbol)], ("address", "balance", "unit"))

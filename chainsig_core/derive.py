@@ -1,0 +1,145 @@
+"""From (NEAR network, account, path) to a chain address — the library form of ``derive``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .chain import Chain
+from .config import Config, load_config
+from .errors import ChainsigError, InvalidInputError
+from .kdf import derive_public_key
+from .keys import PublicKey
+from .plugins import get_chain
+from .types import DerivedAccount
+
+
+@dataclass(frozen=True)
+class DerivedAddress:
+    """An address the signer contract controls for ``(account, path)``."""
+
+    network: str
+    chain: str
+    chain_network: str
+    account: str
+    path: str
+    public_key: PublicKey
+    address: str
+    address_type: str | None = None
+
+    @property
+    def derived_account(self) -> DerivedAccount:
+        return DerivedAccount(self.network, self.account, self.path, self.public_key)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``derive --json`` object (ARCHITECTURE.md)."""
+        out: dict[str, Any] = {
+            "network": self.network,
+            "chain": self.chain,
+            "chain_network": self.chain_network,
+            "account": self.account,
+            "path": self.path,
+            "public_key": self.public_key.to_near_string(),
+            "address": self.address,
+        }
+        if self.address_type is not None:
+            out["address_type"] = self.address_type
+        return out
+
+
+def resolve_chain_network(chain: Chain, network_family: str, chain_network: str | None) -> str:
+    """``chain_network`` checked against the chain, or the chain's default for the family."""
+    if chain_network is None:
+        return chain.default_chain_network(network_family)
+    return chain.check_chain_network(chain_network)
+
+
+def derive_address(
+    *,
+    chain: str | Chain,
+    account: str,
+    path: str,
+    network: str = "mainnet",
+    chain_network: str | None = None,
+    address_type: str | None = None,
+    config: Config | None = None,
+) -> DerivedAddress:
+    """Derive the key and address ``v1.signer`` controls for ``(account, path)`` on a chain.
+
+    Parameters
+    ----------
+    chain:
+        Chain name (``"ethereum"``) or a :class:`Chain`.
+    account, path:
+        The NEAR predecessor account and the derivation path.
+    network:
+        NEAR network whose root key is used.
+    chain_network:
+        The chain's network; default follows ``network`` (ARCHITECTURE.md, "Names").
+    address_type:
+        For chains with several address forms (Bitcoin ``p2wpkh``/``p2pkh``).
+
+    Raises
+    ------
+    InvalidAccountIdError, TweakOutOfRangeError, UnknownNameError, InvalidInputError
+    """
+    config = config or load_config()
+    near = config.network(network)
+    chain_obj = get_chain(chain) if isinstance(chain, str) else chain
+    chain_net = resolve_chain_network(chain_obj, near.family, chain_network)
+    kind = chain_obj.check_address_type(address_type)
+    public_key = derive_public_key(near.root_public_key(chain_obj.domain_id), account, path)
+    address = chain_obj.address(public_key, chain_net, address_type=kind)
+    return DerivedAddress(network, chain_obj.name, chain_net, account, path, public_key, address, kind)
+
+
+_BATCH_FIELDS = {"chain", "account", "path", "network", "chain_network", "address_type"}
+
+
+def derive_batch(
+    lines: Iterable[str], *, network: str = "mainnet", config: Config | None = None
+) -> Iterator[dict[str, Any]]:
+    """Derive one JSON line at a time; yields one output object per input line, in order.
+
+    Each input line is a JSON object with ``chain``, ``account``, ``path`` and optionally
+    ``network`` (default ``network``), ``chain_network`` and ``address_type``. Blank lines are
+    skipped. A bad line yields ``{"line": N, "error": "..."}`` and the run goes on.
+    """
+    config = config or load_config()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = _parse_row(line)
+            yield derive_address(
+                chain=row["chain"],
+                account=row["account"],
+                path=row["path"],
+                network=row.get("network") or network,
+                chain_network=row.get("chain_network"),
+                address_type=row.get("address_type"),
+                config=config,
+            ).to_json()
+        except ChainsigError as exc:
+            yield {"line": number, "error": str(exc)}
+
+
+def _parse_row(line: str) -> Mapping[str, Any]:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        raise InvalidInputError("line is not valid JSON") from None
+    if not isinstance(row, dict):
+        raise InvalidInputError("line must be a JSON object")
+    missing = [k for k in ("chain", "account", "path") if k not in row]
+    if missing:
+        raise InvalidInputError(f"missing field(s): {', '.join(missing)}")
+    unknown = set(row) - _BATCH_FIELDS
+    if unknown:
+        raise InvalidInputError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    for key in _BATCH_FIELDS & set(row):
+        if row[key] is not None and not isinstance(row[key], str):
+            raise InvalidInputError(f"field {key!r} must be a string")
+    return row

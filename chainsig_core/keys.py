@@ -1,0 +1,197 @@
+"""Public keys and NEAR's key-string codec.
+
+NEAR writes keys as ``<curve>:<base58>``: ``secp256k1:`` + base58 of the 64-byte ``x‖y``
+(the uncompressed point without its ``04`` prefix) and ``ed25519:`` + base58 of the 32-byte
+compressed Edwards point. :class:`PublicKey` holds exactly those bytes and converts to the forms
+chains need (compressed / uncompressed SEC1 for secp256k1).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import cached_property
+
+import base58
+
+from .errors import InvalidKeyError
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+"""Order of the secp256k1 group."""
+
+ED25519_L = 2**252 + 27742317777372353535851937790883648493
+"""Order ℓ of the ed25519 prime-order subgroup."""
+
+
+class Curve(str, enum.Enum):
+    """The curves of the signer contract's domains."""
+
+    SECP256K1 = "secp256k1"
+    ED25519 = "ed25519"
+
+    @property
+    def domain_id(self) -> int:
+        """The v1.signer domain that uses this curve (0 = secp256k1, 1 = ed25519)."""
+        return 0 if self is Curve.SECP256K1 else 1
+
+    @classmethod
+    def for_domain(cls, domain_id: int) -> Curve:
+        """The curve of a v1.signer domain id.
+
+        Raises
+        ------
+        InvalidKeyError
+            For a domain id other than 0 or 1.
+        """
+        if domain_id == 0:
+            return cls.SECP256K1
+        if domain_id == 1:
+            return cls.ED25519
+        raise InvalidKeyError(f"unknown domain id {domain_id!r}: expected 0 (secp256k1) or 1 (ed25519)")
+
+
+_KEY_LENGTH = {Curve.SECP256K1: 64, Curve.ED25519: 32}
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A public key in NEAR's byte form.
+
+    Parameters
+    ----------
+    curve:
+        :class:`Curve` of the key.
+    data:
+        64 bytes ``x‖y`` for secp256k1; 32 bytes compressed point for ed25519.
+
+    The constructor checks lengths only; :func:`chainsig_core.kdf` validates points when it
+    operates on them, and :meth:`from_near_string` validates fully.
+    """
+
+    curve: Curve
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, bytes | bytearray):
+            raise InvalidKeyError("public key data must be bytes")
+        expected = _KEY_LENGTH[Curve(self.curve)]
+        if len(self.data) != expected:
+            raise InvalidKeyError(
+                f"{self.curve.value} public key must be {expected} bytes, got {len(self.data)}"
+            )
+
+    @property
+    def domain_id(self) -> int:
+        """The v1.signer domain of this key's curve."""
+        return self.curve.domain_id
+
+    @cached_property
+    def uncompressed(self) -> bytes:
+        """SEC1 uncompressed form ``04‖x‖y`` (secp256k1 only)."""
+        self._need(Curve.SECP256K1, "uncompressed")
+        return b"\x04" + self.data
+
+    @cached_property
+    def compressed(self) -> bytes:
+        """SEC1 compressed form ``02|03‖x`` for secp256k1; the 32 bytes for ed25519."""
+        if self.curve is Curve.ED25519:
+            return self.data
+        prefix = 2 + (self.data[63] & 1)
+        return bytes([prefix]) + self.data[:32]
+
+    def to_near_string(self) -> str:
+        """The key as NEAR writes it, e.g. ``secp256k1:3tFR…``."""
+        return f"{self.curve.value}:{base58.b58encode(self.data).decode()}"
+
+    def __str__(self) -> str:
+        return self.to_near_string()
+
+    @classmethod
+    def from_near_string(cls, text: str) -> PublicKey:
+        """Decode and validate a NEAR key string.
+
+        Raises
+        ------
+        InvalidKeyError
+            If the prefix is unknown, the base58 is malformed, the length is wrong or the bytes
+            are not a valid point on the curve.
+        """
+        if not isinstance(text, str):
+            raise InvalidKeyError("a NEAR public key must be a string like 'ed25519:…'")
+        curve_name, sep, body = text.partition(":")
+        if not sep:
+            raise InvalidKeyError(
+                f"malformed NEAR public key {_shorten(text)!r}: expected 'secp256k1:…' or 'ed25519:…'"
+            )
+        try:
+            curve = Curve(curve_name)
+        except ValueError:
+            raise InvalidKeyError(
+                f"unknown key type {curve_name!r} in NEAR public key: expected secp256k1 or ed25519"
+            ) from None
+        try:
+            data = base58.b58decode(body.encode("ascii"), autofix=False)
+        except (ValueError, UnicodeEncodeError):
+            raise InvalidKeyError(f"NEAR public key {_shorten(text)!r} is not valid base58") from None
+        key = cls(curve, data)
+        key.validate()
+        return key
+
+    @classmethod
+    def from_bytes(cls, curve: Curve, raw: bytes) -> PublicKey:
+        """Build a key from any standard encoding and validate it.
+
+        secp256k1 accepts 33-byte compressed, 65-byte uncompressed or 64-byte ``x‖y``; ed25519
+        accepts the 32-byte compressed point.
+
+        Raises
+        ------
+        InvalidKeyError
+            If the bytes are not a valid point of ``curve``.
+        """
+        curve = Curve(curve)
+        if curve is Curve.SECP256K1:
+            import coincurve
+
+            if len(raw) == 64:
+                raw = b"\x04" + raw
+            try:
+                point = coincurve.PublicKey(bytes(raw))
+            except (ValueError, TypeError):
+                raise InvalidKeyError("bytes are not a valid secp256k1 public key") from None
+            key = cls(curve, point.format(compressed=False)[1:])
+        else:
+            key = cls(curve, bytes(raw))
+            key.validate()
+        return key
+
+    def validate(self) -> None:
+        """Check that the key is a valid point (ed25519: canonical, in the prime-order subgroup).
+
+        Raises
+        ------
+        InvalidKeyError
+            If it is not.
+        """
+        if self.curve is Curve.SECP256K1:
+            import coincurve
+
+            try:
+                coincurve.PublicKey(self.uncompressed)
+            except (ValueError, TypeError):
+                raise InvalidKeyError("not a point on secp256k1") from None
+        else:
+            from nacl.bindings import crypto_core_ed25519_is_valid_point
+
+            if not crypto_core_ed25519_is_valid_point(bytes(self.data)):
+                raise InvalidKeyError(
+                    "not a valid ed25519 point (non-canonical, small order or off the curve)"
+                )
+
+    def _need(self, curve: Curve, what: str) -> None:
+        if self.curve is not curve:
+            raise InvalidKeyError(f"{what} form exists only for {curve.value} keys")
+
+
+def _shorten(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,191 @@
+"""Plugin loading and the chain registry.
+
+Plugins are found through the ``chainsig`` entry-point group and loaded lazily, once per
+process. ``CHAINSIG_LOAD_PLUGINS=a,b`` loads only the named plugins (an empty value loads none);
+``CHAINSIG_BLOCK_PLUGINS=a,b`` skips the named ones. A plugin that fails to import is reported
+by name (:func:`plugin_errors`, and a warning on the CLI) instead of breaking the others.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .chain import Chain
+from .errors import PluginError, UnknownNameError
+
+ENTRY_POINT_GROUP = "chainsig"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A loaded (or failed) plugin."""
+
+    name: str
+    module: str
+    distribution: str | None
+    version: str | None
+    error: str | None = None
+
+
+_lock = threading.RLock()
+_pm: pluggy.PluginManager | None = None
+_infos: list[PluginInfo] = []
+_chains: dict[str, Chain] | None = None
+_chain_errors: list[str] = []
+
+
+def _env_list(name: str) -> set[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, loading the entry points on first use."""
+    global _pm
+    with _lock:
+        if _pm is None:
+            pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+            pm.add_hookspecs(hookspecs)
+            _load_entry_points(pm)
+            _pm = pm
+        return _pm
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    only = _env_list("CHAINSIG_LOAD_PLUGINS")
+    blocked = _env_list("CHAINSIG_BLOCK_PLUGINS") or set()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if only is not None and ep.name not in only:
+            continue
+        if ep.name in blocked or pm.get_plugin(ep.name) is not None:
+            continue
+        dist = getattr(ep, "dist", None)
+        dist_name = dist.name if dist is not None else None
+        version = dist.version if dist is not None else None
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as exc:  # a broken plugin must not break the others
+            _infos.append(
+                PluginInfo(ep.name, ep.value, dist_name, version, f"{type(exc).__name__}: {exc}")
+            )
+            continue
+        _infos.append(PluginInfo(ep.name, ep.value, dist_name, version))
+
+
+def plugins() -> list[PluginInfo]:
+    """Every plugin found, loaded or not (see :attr:`PluginInfo.error`)."""
+    get_plugin_manager()
+    extra = [
+        PluginInfo(name, getattr(plugin, "__name__", repr(plugin)), None, None)
+        for name, plugin in get_plugin_manager().list_name_plugin()
+        if name not in {info.name for info in _infos}
+    ]
+    return [*_infos, *extra]
+
+
+def plugin_errors() -> list[str]:
+    """One message per plugin that failed to load or registered something invalid."""
+    get_chains()
+    return [f"plugin {i.name!r} failed to load: {i.error}" for i in _infos if i.error] + list(
+        _chain_errors
+    )
+
+
+def get_chains() -> dict[str, Chain]:
+    """Every registered chain by name (plugins are loaded on first call)."""
+    global _chains
+    with _lock:
+        if _chains is None:
+            _chains = _collect_chains()
+        return dict(_chains)
+
+
+def get_chain(name: str) -> Chain:
+    """The chain registered as ``name``.
+
+    Raises
+    ------
+    UnknownNameError
+        Listing the chains that are installed.
+    """
+    chains = get_chains()
+    try:
+        return chains[name]
+    except KeyError:
+        known = ", ".join(sorted(chains)) or "none — install a chain plugin such as chainsig-evm"
+        raise UnknownNameError(f"unknown chain {name!r} (installed: {known})") from None
+
+
+def _collect_chains() -> dict[str, Chain]:
+    from .config import load_config
+
+    pm = get_plugin_manager()
+    chains: dict[str, Chain] = {}
+    owners: dict[str, str] = {}
+    _chain_errors.clear()
+    try:
+        config: Mapping[str, Any] = load_config().raw
+    except Exception as exc:  # a broken config is reported where it is used, not here
+        _chain_errors.append(f"config not used for chain registration: {exc}")
+        config = {}
+    for impl in pm.hook.register_chains.get_hookimpls():
+        plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+
+        def register(chain: Chain, _plugin: str = plugin_name) -> None:
+            if not isinstance(chain, Chain):
+                raise PluginError(f"plugin {_plugin!r} registered {chain!r}, which is not a Chain")
+            if chain.name in chains:
+                raise PluginError(
+                    f"chain {chain.name!r} registered by both {owners[chain.name]!r} and {_plugin!r}"
+                )
+            chains[chain.name] = chain
+            owners[chain.name] = _plugin
+
+        kwargs = {"register": register, "config": config}
+        try:
+            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except Exception as exc:
+            _chain_errors.append(f"plugin {plugin_name!r} failed to register chains: {exc}")
+    return chains
+
+
+def reset() -> None:
+    """Forget loaded plugins and chains (tests; the next call loads them again)."""
+    global _pm, _chains
+    with _lock:
+        _pm = None
+        _chains = None
+        _infos.clear()
+        _chain_errors.clear()
+
+
+@contextmanager
+def registered_plugin(plugin: ModuleType | object, name: str | None = None) -> Iterator[None]:
+    """Register ``plugin`` for the duration of a ``with`` block, then unregister it.
+
+    Chains are collected again on entry and on exit, so the plugin's chains appear and vanish.
+    """
+    global _chains
+    pm = get_plugin_manager()
+    pm.register(plugin, name=name)
+    with _lock:
+        _chains = None
+    try:
+        yield
+    finally:
+        pm.unregister(plugin)
+        with _lock:
+            _chains = None

@@ -1,0 +1,28 @@
+"""Shared test set-up for every test directory of the workspace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+VECTORS = Path(__file__).parent / "tests" / "vectors"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(chainsig_config: Path) -> Path:
+    """Every test gets its own empty config and the default dev seed (never the user's)."""
+    return chainsig_config
+
+
+@pytest.fixture(scope="session")
+def vectors() -> Callable[[str], Any]:
+    """``vectors("derivation.json")`` → the parsed known-answer file from tests/vectors."""
+
+    def load(name: str) -> Any:
+        return json.loads((VECTORS / name).read_text())
+
+    return load

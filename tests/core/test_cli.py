@@ -1,0 +1,194 @@
+"""The chainsig CLI with the fake chain plugin: derive, batch, sign, prepare/finalize/broadcast,
+send, balance, listings, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chainsig_core.cli import cli
+
+from .conftest import HERE
+
+
+@pytest.fixture
+def run(fake_plugin):
+    def invoke(*args: str, input: str | None = None):
+        cli._prepared = False
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_derive_every_chain(run):
+    result = run("derive", "--account", "alice.near", "--path", "p", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["chain"] for r in rows} == {"fakechain", "fakechain-ed"}
+    for row in rows:
+        assert set(row) >= {"network", "chain", "chain_network", "account", "path", "public_key", "address"}
+        assert row["network"] == "mainnet" and row["chain_network"] == "main"
+
+
+def test_derive_one_chain_with_options(run):
+    result = run("derive", "--chain", "fakechain", "--account", "alice.near", "--path", "p",
+                 "--network", "testnet", "--address-type", "long", "--json")
+    row = json.loads(result.stdout)
+    assert row["chain_network"] == "test" and row["address_type"] == "long" and len(row["address"]) == 5 + 64
+
+
+def test_derive_table(run):
+    result = run("derive", "--account", "alice.near", "--path", "p")
+    assert result.exit_code == 0 and "fakechain-ed" in result.stdout
+
+
+def test_batch_in_order_with_bad_lines(run):
+    lines = [
+        {"chain": "fakechain", "account": "alice.near", "path": "a"},
+        "not json",
+        {"chain": "fakechain-ed", "account": "bob.near", "path": "b", "network": "dev"},
+        {"chain": "nochain", "account": "alice.near", "path": "a"},
+        {"chain": "fakechain", "account": "Alice", "path": "a"},
+        {"chain": "fakechain", "account": "alice.near"},
+        "",
+        {"chain": "fakechain", "account": "alice.near", "path": "a", "chain_network": "test", "address_type": "long"},
+    ]
+    text = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
+    result = run("derive", "--from-file", "-", input=text)
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 7
+    assert out[0]["address"].startswith("main1")
+    assert out[1] == {"line": 2, "error": "line is not valid JSON"}
+    assert out[2]["network"] == "dev" and out[2]["chain_network"] == "local"
+    assert "unknown chain 'nochain'" in out[3]["error"]
+    assert "invalid NEAR account id" in out[4]["error"]
+    assert "missing field(s): path" in out[5]["error"]
+    assert out[6]["chain_network"] == "test" and out[6]["address_type"] == "long"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["derive", "--account", "Alice", "--path", "p"], "invalid NEAR account id 'Alice'"),
+        (["derive", "--chain", "nope", "--account", "alice.near", "--path", "p"], "unknown chain 'nope'"),
+        (["derive", "--chain", "fakechain", "--account", "alice.near", "--path", "p", "--chain-network", "moon"], "unknown chain network 'moon'"),
+        (["derive", "--account", "alice.near"], "needs --account and --path"),
+        (["derive", "--network", "nowhere", "--account", "alice.near", "--path", "p"], "unknown NEAR network"),
+        (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "zz"], "not valid hex"),
+        (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "00" * 32], "must not be zero"),
+        (["sign", "--network", "testnet", "--account", "alice.testnet", "--path", "p", "--payload", "01" * 32], "contract signer"),
+        (["sign", "--network", "mainnet", "--account", "alice.near", "--path", "p", "--payload", "01" * 32], "--yes"),
+        (["send", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p", "--to", "x", "--amount", "1"], "not a fakechain"),
+        (["send", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p", "--to", "local1" + "0" * 40, "--amount", "-1"], "negative"),
+        (["send", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p", "--to", "local1" + "0" * 40, "--amount", "0.0000001"], "more than 6 decimals"),
+        (["finalize", "/no/such/file", "--sign"], "cannot read bundle"),
+        (["balance", "--chain", "fakechain"], "--address, or --account and --path"),
+    ],
+)
+def test_errors_are_one_line(run, args, message):
+    result = run(*args)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sign_dev_json(run):
+    result = run("sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "0x" + "ab" * 32, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["network"] == "dev" and out["domain_id"] == 0 and out["payload"] == "ab" * 32
+    assert out["response"]["scheme"] == "Secp256k1" and set(out["signature"]) == {"r", "s", "recovery_id"}
+    ed = json.loads(run("sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "cafe", "--domain", "1", "--json").stdout)
+    assert len(bytes.fromhex(ed["signature"]["ed25519"])) == 64
+
+
+def test_send_and_dry_run(run):
+    import chainsig_fakechain  # type: ignore[import-not-found]
+
+    to = "local1" + "ab" * 20
+    result = run("send", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p",
+                 "--to", to, "--amount", "1.5", "--nonce", "7", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "confirmed" and out["to"] == to and out["amount"] == "1.5"
+    assert set(out) == {"network", "chain", "chain_network", "from", "to", "amount", "tx_hash", "status"}
+    assert json.loads(chainsig_fakechain.SENT[-1].raw)["tx"]["nonce"] == 7
+    dry = json.loads(run("send", "--network", "dev", "--chain", "fakechain-ed", "--account", "alice.near", "--path", "p",
+                         "--to", to, "--amount", "2", "--dry-run", "--json").stdout)
+    assert dry["status"] == "signed" and "raw" in dry
+
+
+def test_prepare_finalize_broadcast_airgapped(run, tmp_path):
+    to = "local1" + "cd" * 20
+    bundle = tmp_path / "bundle.json"
+    result = run("prepare", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p",
+                 "--to", to, "--amount", "3", "-o", str(bundle))
+    assert result.exit_code == 0, result.output
+    data = json.loads(bundle.read_text())
+    (payload,) = data["payloads"]
+    # sign elsewhere with `chainsig sign`, then finalize with the collected signatures
+    signed_out = run("sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", payload["payload"], "--json")
+    sigs = tmp_path / "sigs.json"
+    sigs.write_text(json.dumps([json.loads(signed_out.stdout)]))
+    signed = tmp_path / "signed.json"
+    result = run("finalize", str(bundle), "--signatures", str(sigs), "-o", str(signed))
+    assert result.exit_code == 0, result.output
+    result = run("broadcast", str(signed), "--json")
+    assert json.loads(result.stdout)["status"] == "confirmed"
+    # a signature for another account is refused before the chain sees it
+    other = run("sign", "--network", "dev", "--account", "bob.near", "--path", "p", "--payload", payload["payload"], "--json")
+    sigs.write_text(json.dumps([json.loads(other.stdout)["response"]]))
+    result = run("finalize", str(bundle), "--signatures", str(sigs))
+    assert result.exit_code != 0 and "does not" in result.stderr
+    sigs.write_text("[]")
+    assert "1 payload(s) but 0 signature(s)" in run("finalize", str(bundle), "--signatures", str(sigs)).stderr
+    result = run("finalize", str(bundle), "--sign")
+    assert result.exit_code == 0 and json.loads(result.stdout)["chain"] == "fakechain"
+
+
+def test_balance_and_listings(run):
+    import chainsig_fakechain  # type: ignore[import-not-found]
+
+    address = "main1" + "ef" * 20
+    chainsig_fakechain.LEDGER[address] = 1_250_000
+    out = json.loads(run("balance", "--chain", "fakechain", "--address", address, "--json").stdout)
+    assert out["amount"] == "1.25" and out["base_units"] == "1250000" and out["symbol"] == "FAKE"
+    chains = json.loads(run("chains", "--json").stdout)
+    assert [c["chain"] for c in chains] == ["fakechain", "fakechain-ed"]
+    plugins = json.loads(run("plugins", "--json").stdout)
+    assert plugins[0]["name"] == "fakechain" and plugins[0]["loaded"]
+    help_text = run("send", "--help").stdout
+    assert "--nonce" in help_text and "--dry-run" in help_text
+
+
+def _subprocess(*args: str, extra_path: list[Path], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **(env or {})}
+    environ["PYTHONPATH"] = os.pathsep.join(str(p) for p in extra_path)
+    return subprocess.run([sys.executable, "-m", "chainsig_core", *args], capture_output=True, text=True, env=environ, timeout=60)
+
+
+def test_real_process_broken_plugin_named_and_no_traceback(tmp_path):
+    env = {"CHAINSIG_LOAD_PLUGINS": "fakechain,broken", "CHAINSIG_CONFIG": str(tmp_path / "c.toml")}
+    paths = [HERE / "fake_plugin", HERE / "broken_plugin"]
+    result = _subprocess("derive", "--account", "alice.near", "--path", "p", "--json", extra_path=paths, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "plugin 'broken' failed to load" in result.stderr
+    assert len(json.loads(result.stdout)) == 2
+    bad = _subprocess("derive", "--account", "BAD", "--path", "p", extra_path=paths, env=env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "invalid NEAR account id" in bad.stderr
+
+
+def test_config_error_is_one_line(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[[[")
+    result = _subprocess("derive", "--account", "alice.near", "--path", "p", extra_path=[HERE / "fake_plugin"],
+                         env={"CHAINSIG_CONFIG": str(config), "CHAINSIG_LOAD_PLUGINS": "fakechain"})
+    assert result.returncode == 2 and "not valid TOML" in result.stderr and "Traceback" not in result.stderr

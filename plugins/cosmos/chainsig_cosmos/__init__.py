@@ -1,0 +1,1 @@
+"""Work in progress: filled by its own issue."""

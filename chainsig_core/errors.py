@@ -81,6 +81,21 @@ class SigningError(ChainsigError, RuntimeError):
     """A signer could not produce a signature (timeout, rejection by the contract, …)."""
 
 
+class SignRequestTimedOutError(SigningError):
+    """The signer contract answered "Request has timed out.": no signature was produced.
+
+    Safe to submit again: a timed-out request can never be resumed, and the same payload signs
+    the same transaction, so a retry cannot spend twice.
+    """
+
+
+class RootKeyMismatchError(ChainsigError, RuntimeError):
+    """The contract's root public key differs from the one configured for the network.
+
+    Every address derived with the configured key would be wrong: chainsig refuses to sign.
+    """
+
+
 class RpcError(ChainsigError, ConnectionError):
     """A remote node or service could not be reached, or answered with an error."""
 

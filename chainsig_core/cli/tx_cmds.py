@@ -13,7 +13,7 @@ from ..flow import chain_endpoint, finalize_bundle, send as send_flow, sign_prep
 from ..payloads import parse_payload_hex
 from ..plugins import get_chain
 from ..signatures import Signature, parse_signature_response, signature_from_json
-from ..signers import SignRequest, get_signer
+from ..signers import SignRequest
 from ..types import Prepared, SignedTx, TransferRequest
 from .base import given_options
 from .common import (
@@ -27,24 +27,39 @@ from .common import (
     write_json_file,
 )
 from .output import emit_json, table
+from .progress import signer_session
 
 
 @click.command()
 @network_option(required=True)
-@account_options
-@click.option("--payload", required=True, help="Hex payload: a 32-byte hash (domain 0) or the message (domain 1).")
+@click.option("--account", required=True, help="NEAR account that calls sign (the predecessor).")
+@click.option("--path", default=None, help="Derivation path (any string, e.g. 'ethereum-1').")
+@click.option("--payload", default=None, help="Hex payload: a 32-byte hash (domain 0) or the message (domain 1).")
 @click.option("--domain", "domain_id", type=click.IntRange(0, 1), default=0, show_default=True, help="0 = secp256k1 ECDSA, 1 = ed25519 EdDSA.")
+@click.option("--resume", "resume_tx", default=None, metavar="TX_HASH", help="Resume waiting for an earlier sign transaction instead of sending a new one.")
+@click.option("--gas", "gas_tgas", type=click.IntRange(1, 300), default=None, help="Prepaid gas of the sign call in Tgas (default 300; unused gas is refunded).")
 @click.option("--yes", is_flag=True, help="Do not ask before spending gas on mainnet.")
 @json_option
-def sign(network: str, account: str, path: str, payload: str, domain_id: int, yes: bool, json_out: bool) -> None:
+def sign(network: str, account: str, path: str | None, payload: str | None, domain_id: int,
+         resume_tx: str | None, gas_tgas: int | None, yes: bool, json_out: bool) -> None:
     """Get a verified signature of PAYLOAD from the network's signer."""
-    request = SignRequest(account, path, domain_id, parse_payload_hex(payload))
-    confirm_mainnet(network, yes, "a signature request")
-    signer = get_signer(network)
-    try:
-        result = signer.sign(request)
-    finally:
-        signer.close()
+    request = None
+    if resume_tx is not None:
+        if path is not None or payload is not None:
+            raise InvalidInputError("--resume takes the path and payload from the transaction")
+    else:
+        if path is None or payload is None:
+            raise InvalidInputError("sign needs --path and --payload (or --resume TX_HASH)")
+        request = SignRequest(account, path, domain_id, parse_payload_hex(payload))
+        confirm_mainnet(network, yes, "a signature request")
+    with signer_session(network, json_out, gas_tgas) as signer:
+        if request is not None:
+            result = signer.sign(request)
+        else:
+            resume = getattr(signer, "resume", None)
+            if resume is None:
+                raise InvalidInputError(f"network {network!r} has no transactions to resume")
+            result = resume(resume_tx, account)
     out = result.to_json(network)
     if json_out:
         emit_json(out)
@@ -116,11 +131,8 @@ def finalize(ctx: click.Context, bundle: str, signatures_file: str | None, sign_
     if sign_now:
         network = prepared.sender.network
         confirm_mainnet(network, yes, "signing the bundle")
-        signer = get_signer(network)
-        try:
+        with signer_session(network, False) as signer:
             signatures = sign_prepared(signer, prepared)
-        finally:
-            signer.close()
     else:
         raw = read_json_file(signatures_file, "signatures file")  # type: ignore[arg-type]
         if not isinstance(raw, list):
@@ -169,11 +181,12 @@ def send(
 ) -> None:
     """Move funds: prepare → sign → finalize → broadcast."""
     confirm_mainnet(network, yes, "sending")
-    result = send_flow(
-        chain=chain, account=account, path=path, to=to, amount=amount, network=network,
-        chain_network=chain_network, token=token, address_type=address_type,
-        options=given_options(options), rpc_url=rpc_url, dry_run=dry_run,
-    )
+    with signer_session(network, json_out) as signer:
+        result = send_flow(
+            chain=chain, account=account, path=path, to=to, amount=amount, network=network,
+            chain_network=chain_network, token=token, address_type=address_type,
+            options=given_options(options), rpc_url=rpc_url, dry_run=dry_run, signer=signer,
+        )
     out = result.to_json(network)
     if json_out:
         emit_json(out)

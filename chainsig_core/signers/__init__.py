@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..config import Config, load_config
-from ..errors import UnknownNameError
 from .base import Signer, SignFailure, SignRequest, SignResult
 from .dev import DevSigner
 
@@ -13,24 +12,20 @@ __all__ = ["DevSigner", "SignFailure", "SignRequest", "SignResult", "Signer", "g
 def get_signer(network: str, config: Config | None = None, **options: object) -> Signer:
     """The signer for NEAR network ``network``.
 
-    ``dev`` gives the :class:`DevSigner`; every other network gives the NEAR contract client
-    (``chainsig_core.signers.near``) once it is installed.
+    ``dev`` gives the :class:`DevSigner`; every other network gives the
+    :class:`~chainsig_core.signers.near.NearContractSigner` (``options``: ``key``, ``gas``,
+    ``max_wait``, ``timeout_retries``, ``progress``).
 
     Raises
     ------
     UnknownNameError
-        For an unknown network, or a network whose signer is not available.
+        For an unknown network.
     """
     config = config or load_config()
     near_network = config.network(network)
     if near_network.is_dev:
         seed = options.get("seed")
         return DevSigner(near_network, seed=seed if isinstance(seed, str) else None)
-    try:
-        from .near import NearContractSigner  # type: ignore[import-not-found]
-    except ImportError:
-        raise UnknownNameError(
-            f"signing on NEAR network {network!r} needs the NEAR contract signer, which this "
-            f"version of chainsig does not include yet; use --network dev for offline signing"
-        ) from None
-    return NearContractSigner(near_network, **options)  # pragma: no cover
+    from .near import NearContractSigner
+
+    return NearContractSigner(near_network, **options)  # type: ignore[arg-type]

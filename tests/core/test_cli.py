@@ -83,7 +83,7 @@ def test_batch_in_order_with_bad_lines(run):
         (["derive", "--network", "nowhere", "--account", "alice.near", "--path", "p"], "unknown NEAR network"),
         (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "zz"], "not valid hex"),
         (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "00" * 32], "must not be zero"),
-        (["sign", "--network", "testnet", "--account", "alice.testnet", "--path", "p", "--payload", "01" * 32], "contract signer"),
+        (["sign", "--network", "testnet", "--account", "alice.testnet", "--path", "p", "--payload", "01" * 32], "no key for alice.testnet on testnet"),
         (["sign", "--network", "mainnet", "--account", "alice.near", "--path", "p", "--payload", "01" * 32], "--yes"),
         (["send", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p", "--to", "x", "--amount", "1"], "not a fakechain"),
         (["send", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p", "--to", "local1" + "0" * 40, "--amount", "-1"], "negative"),

@@ -1,0 +1,499 @@
+"""The NEAR contract signer: ``sign`` on ``v1.signer`` (mainnet, testnet, devnet, any configured
+network), waiting while the request yields, then the verified response.
+
+Built on near-kit (PyPI ``near-kit``) for transactions, nonces and RPC. One request:
+
+1. load the account's access key (``NEAR_PRIVATE_KEY`` / the network's credentials directory /
+   an explicit key) and check that it is a full-access key (``sign`` needs 1 yoctoNEAR, which
+   function-call keys cannot attach);
+2. check the contract's ``public_key`` view against the configured root key, once per domain;
+3. submit ``sign({"request": {path, payload_v2, domain_id}})`` with 1 yoctoNEAR, wait for
+   inclusion, and learn its transaction hash;
+4. poll ``tx`` until the final outcome (the request yields until the MPC network responds);
+5. parse the response; the base class verifies it against the locally derived key.
+
+Concurrency: requests of one account share near-kit's nonce cache, so a batch (a Bitcoin spend
+has one payload per input) is submitted concurrently without nonce collisions.
+
+Retry policy: only a definite "Request has timed out." outcome is retried (``timeout_retries``
+times) — a timed-out request can never be resumed, and re-signing the same payload signs the same
+foreign transaction, so a retry cannot spend twice. An *unknown* outcome (RPC down while
+waiting) is never resubmitted: the wait resumes on the same transaction hash
+(:meth:`NearContractSigner.resume_async`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..config import NearNetwork
+from ..credentials import AccessKey, load_access_key
+from ..errors import (
+    ChainsigError,
+    CredentialsError,
+    InsufficientFundsError,
+    InvalidInputError,
+    RootKeyMismatchError,
+    RpcError,
+    SignatureResponseError,
+    SigningError,
+    SignRequestTimedOutError,
+)
+from ..keys import PublicKey
+from .base import Signer, SignRequest
+
+DEFAULT_SIGN_GAS = 300 * 10**12
+"""Prepaid gas of a ``sign`` call (300 Tgas, NEAR's per-transaction maximum); unused gas is refunded."""
+
+SIGN_DEPOSIT_YOCTO = 1
+"""``sign`` needs at least 1 yoctoNEAR; the contract refunds any excess."""
+
+DEFAULT_MAX_WAIT_SECONDS = 300.0
+"""How long to wait for a yielded request (the contract times out after 200 blocks)."""
+
+TIMEOUT_TEXT = "Request has timed out."
+
+_FINAL_STATUSES = {"EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL"}
+
+Progress = Callable[[str], None]
+
+
+def sign_call_args(request: SignRequest) -> dict[str, Any]:
+    """The JSON arguments of ``sign`` for ``request`` (v1.signer ≥ 3 format)."""
+    scheme = "Ecdsa" if request.domain_id == 0 else "Eddsa"
+    return {
+        "request": {
+            "path": request.path,
+            "payload_v2": {scheme: request.payload.hex()},
+            "domain_id": request.domain_id,
+        }
+    }
+
+
+def request_from_sign_args(account_id: str, args: Mapping[str, Any]) -> SignRequest:
+    """Rebuild the :class:`SignRequest` of a ``sign`` call from its JSON arguments (both the
+    ``payload_v2``/``domain_id`` and the legacy ``payload``/``key_version`` forms).
+
+    Raises
+    ------
+    InvalidInputError
+    """
+    try:
+        inner = args["request"]
+        path = inner["path"]
+        if "payload_v2" in inner:
+            ((scheme, hex_payload),) = inner["payload_v2"].items()
+            payload = bytes.fromhex(hex_payload)
+            domain_id = int(inner.get("domain_id", 0 if scheme == "Ecdsa" else 1))
+        else:
+            payload = bytes(inner["payload"])
+            domain_id = int(inner.get("key_version", 0))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise InvalidInputError("the transaction is not a v1.signer sign call") from None
+    return SignRequest(account_id, path, domain_id, payload)
+
+
+class _HashRecordingSigner:
+    """A near-kit ``Signer`` that remembers the hash of the transaction it signs.
+
+    near-kit signs SHA-256 of the transaction's borsh bytes, which is the transaction hash; this
+    gives the hash before the (possibly long) wait, so an interrupted wait can be resumed.
+    """
+
+    def __init__(self, key: AccessKey) -> None:
+        from near import Ed25519KeyPair, KeyPairSigner
+
+        pair = Ed25519KeyPair(key.seed)
+        self._inner = KeyPairSigner(account_id=key.account_id, key_pair=pair)
+        self.tx_hashes: list[bytes] = []
+
+    @property
+    def account_id(self) -> str:
+        return self._inner.account_id
+
+    @property
+    def public_key(self) -> Any:
+        return self._inner.public_key
+
+    def sign(self, message: bytes) -> bytes:
+        self.tx_hashes.append(message)
+        return self._inner.sign(message)
+
+
+class NearContractSigner(Signer):
+    """Signs through the network's signer contract.
+
+    Parameters
+    ----------
+    network:
+        A NEAR network with ``rpc_url`` and ``contract_id``.
+    key:
+        Use this access key instead of loading one per account (its account must be the
+        requests' account).
+    gas:
+        Prepaid gas of each ``sign`` call.
+    max_wait:
+        Seconds to wait for one request's final outcome.
+    timeout_retries:
+        How often a "Request has timed out." outcome is submitted again.
+    progress:
+        Called with one-line status messages (the CLI shows them on a terminal).
+    """
+
+    def __init__(
+        self,
+        network: NearNetwork,
+        *,
+        key: AccessKey | None = None,
+        gas: int = DEFAULT_SIGN_GAS,
+        max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
+        timeout_retries: int = 1,
+        progress: Progress | None = None,
+        poll_interval: float = 0.25,
+    ) -> None:
+        super().__init__(network)
+        if not network.rpc_url or not network.contract_id:
+            raise InvalidInputError(f"network {network.name!r} has no rpc_url/contract_id")
+        if not 0 < gas <= DEFAULT_SIGN_GAS:
+            raise InvalidInputError("gas must be between 1 and 300 Tgas")
+        self.rpc_url = network.rpc_url
+        self.contract_id = network.contract_id
+        self.gas = gas
+        self.max_wait = max_wait
+        self.timeout_retries = timeout_retries
+        self.poll_interval = poll_interval
+        self._progress = progress or (lambda _message: None)
+        self._explicit_key = key
+        self._keys: dict[str, AccessKey] = {}
+        self._checked_keys: set[str] = set()
+        self._clients: dict[str, Any] = {}
+        self._client_lock = asyncio.Lock()
+        self._roots: dict[int, PublicKey] = {}
+        self.tx_hashes: dict[SignRequest, str] = {}
+        """The NEAR transaction hash of each submitted request (for resuming)."""
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def root_public_key(self, domain_id: int) -> PublicKey:
+        """The root key: the contract's, checked against the configured one (once per domain).
+
+        Raises
+        ------
+        RootKeyMismatchError
+            When the contract reports another key than the configuration.
+        """
+        if domain_id in self._roots:
+            return self._roots[domain_id]
+        from .base import _run
+
+        return _run(self.root_public_key_async(domain_id))
+
+    async def root_public_key_async(self, domain_id: int) -> PublicKey:
+        """Async :meth:`root_public_key`."""
+        if domain_id in self._roots:
+            return self._roots[domain_id]
+        reported = await self.contract_public_key(domain_id)
+        configured = self.network.root_public_keys.get(domain_id)
+        if configured is not None and configured != reported:
+            raise RootKeyMismatchError(
+                f"{self.contract_id} on {self.network.name} reports root key {reported} for domain "
+                f"{domain_id}, but the configuration has {configured}: every derived address would "
+                "be wrong, refusing to sign"
+            )
+        self._roots[domain_id] = reported
+        return reported
+
+    async def contract_public_key(self, domain_id: int) -> PublicKey:
+        """The contract's ``public_key`` view for ``domain_id``."""
+        value = await self._view("public_key", {"domain_id": domain_id})
+        return _parse_key(value, "public_key")
+
+    async def contract_derived_public_key(self, account_id: str, path: str, domain_id: int) -> PublicKey:
+        """The contract's ``derived_public_key`` view (chainsig derives locally; this is for
+        cross-checking)."""
+        value = await self._view(
+            "derived_public_key", {"path": path, "predecessor": account_id, "domain_id": domain_id}
+        )
+        return _parse_key(value, "derived_public_key")
+
+    def derived_public_key(self, account_id: str, path: str, domain_id: int) -> PublicKey:
+        from ..kdf import derive_public_key
+
+        return derive_public_key(self.root_public_key(domain_id), account_id, path)
+
+    # -- signing ---------------------------------------------------------------------------
+
+    async def sign_async(self, request: SignRequest):  # type: ignore[no-untyped-def]
+        self._key_for(request.account_id)  # a missing key is a local error: report it first
+        await self.root_public_key_async(request.domain_id)
+        return await super().sign_async(request)
+
+    async def _request_signature(self, request: SignRequest) -> Mapping[str, Any]:
+        attempts = 1 + max(0, self.timeout_retries)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._submit_and_wait(request)
+            except SignRequestTimedOutError:
+                if attempt == attempts:
+                    raise
+                self._progress(f"request timed out on chain; submitting again ({attempt}/{attempts - 1})")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _submit_and_wait(self, request: SignRequest) -> Mapping[str, Any]:
+        from near import function_call
+
+        key = self._key_for(request.account_id)
+        client = await self._client_for(key)
+        await self._check_access_key(client, key)
+        recorder = _HashRecordingSigner(key)
+        action = function_call(
+            "sign", sign_call_args(request), gas=str(self.gas), deposit=f"{SIGN_DEPOSIT_YOCTO} yocto"
+        )
+        self._progress(f"submitting sign request for {request.account_id} / {request.path!r}")
+        try:
+            await client.send_transaction(
+                self.contract_id, [action], wait_until="INCLUDED", signer=recorder
+            )
+        except Exception as exc:
+            if not recorder.tx_hashes:
+                raise self._translate(exc, key) from None
+            # Sent, but the answer was lost: the outcome is unknown, so wait on the hash
+            # instead of sending again.
+        if not recorder.tx_hashes:
+            raise SigningError("near-kit did not sign the transaction")  # pragma: no cover
+        import base58
+
+        tx_hash = base58.b58encode(recorder.tx_hashes[-1]).decode()
+        self.tx_hashes[request] = tx_hash
+        self._progress(f"waiting for the signature (NEAR tx {tx_hash})")
+        return await self._wait_outcome(client, tx_hash, request.account_id)
+
+    async def resume_async(self, tx_hash: str, account_id: str):  # type: ignore[no-untyped-def]
+        """Resume waiting for a ``sign`` transaction after an interruption.
+
+        The request is rebuilt from the transaction's own arguments; the signature is verified
+        against the derived key like any other.
+
+        Raises
+        ------
+        InvalidInputError
+            If the transaction is not a ``sign`` call to this network's contract.
+        """
+        from .base import SignResult
+        from ..signatures import parse_signature_response, verify_signature
+
+        client = await self._view_client()
+        try:
+            result = await client.transaction_status(tx_hash, sender_id=account_id, wait_until="INCLUDED")
+        except Exception as exc:
+            raise self._translate(exc, None) from None
+        tx = result.transaction or {}
+        if tx.get("receiver_id") != self.contract_id:
+            raise InvalidInputError(f"transaction {tx_hash} is not a call to {self.contract_id}")
+        request = _request_of_transaction(tx, account_id)
+        public_key = await self._derived_async(request)
+        response = await self._wait_outcome(client, tx_hash, account_id)
+        signature = parse_signature_response(response)
+        verify_signature(public_key, request.payload, signature)
+        return SignResult(request, public_key, signature, dict(response))
+
+    def resume(self, tx_hash: str, account_id: str):  # type: ignore[no-untyped-def]
+        """Synchronous :meth:`resume_async`."""
+        from .base import _run
+
+        return _run(self.resume_async(tx_hash, account_id))
+
+    async def _derived_async(self, request: SignRequest) -> PublicKey:
+        from ..kdf import derive_public_key
+
+        root = await self.root_public_key_async(request.domain_id)
+        return derive_public_key(root, request.account_id, request.path)
+
+    async def _wait_outcome(self, client: Any, tx_hash: str, account_id: str) -> Mapping[str, Any]:
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            try:
+                result = await client.transaction_status(
+                    tx_hash, sender_id=account_id, wait_until="EXECUTED_OPTIMISTIC"
+                )
+                raw = result.model_dump()
+            except Exception as exc:
+                translated = self._translate(exc, None)
+                if not isinstance(translated, RpcError) or time.monotonic() > deadline:
+                    raise translated from None
+                raw = None  # node busy or unreachable: keep waiting on the same hash
+            if raw is not None and _is_final(raw):
+                return _response_of_outcome(raw, tx_hash)
+            if time.monotonic() > deadline:
+                raise SigningError(
+                    f"no final outcome for NEAR tx {tx_hash} after {self.max_wait:.0f} s; resume "
+                    f"later with: chainsig sign --network {self.network.name} --resume {tx_hash} "
+                    f"--account {account_id}"
+                )
+            await asyncio.sleep(self.poll_interval)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _key_for(self, account_id: str) -> AccessKey:
+        if self._explicit_key is not None:
+            if self._explicit_key.account_id != account_id:
+                raise CredentialsError(
+                    f"the given key belongs to {self._explicit_key.account_id}, not {account_id}"
+                )
+            return self._explicit_key
+        if account_id not in self._keys:
+            self._keys[account_id] = load_access_key(
+                self.network.credentials_dir, self.network.name, account_id
+            )
+        return self._keys[account_id]
+
+    async def _view_client(self) -> Any:
+        async with self._client_lock:
+            if "" not in self._clients:
+                from near import AsyncNear
+
+                try:
+                    self._clients[""] = AsyncNear(self.network.name, rpc_url=self.rpc_url)
+                except ValueError as exc:  # near-kit's env handling (NEAR_PRIVATE_KEY without an id)
+                    raise CredentialsError(str(exc)) from None
+            return self._clients[""]
+
+    async def _client_for(self, key: AccessKey) -> Any:
+        base = await self._view_client()
+        async with self._client_lock:
+            if key.account_id not in self._clients:
+                self._clients[key.account_id] = base.with_signer(_HashRecordingSigner(key))
+            return self._clients[key.account_id]
+
+    async def _check_access_key(self, client: Any, key: AccessKey) -> None:
+        marker = f"{key.account_id}:{key.public_key}"
+        if marker in self._checked_keys:
+            return
+        try:
+            info = await client.access_key(key.account_id, key.public_key.to_near_string())
+        except Exception as exc:
+            raise self._translate(exc, key) from None
+        if not info.is_full_access:
+            raise CredentialsError(
+                f"the key {key.public_key} of {key.account_id} is a function-call access key; "
+                "sign needs a 1 yoctoNEAR deposit, which only a full-access key can attach"
+            )
+        self._checked_keys.add(marker)
+
+    async def _view(self, method: str, args: Mapping[str, Any]) -> Any:
+        client = await self._view_client()
+        try:
+            return await client.view(self.contract_id, method, dict(args))
+        except Exception as exc:
+            raise self._translate(exc, None) from None
+
+    def _translate(self, exc: BaseException, key: AccessKey | None) -> ChainsigError:
+        if isinstance(exc, ChainsigError):
+            return exc
+        import near
+
+        where = f"{self.network.name} ({self.rpc_url})"
+        if isinstance(exc, near.AccountNotFoundError):
+            who = key.account_id if key else "the account"
+            return CredentialsError(f"account {who} does not exist on {where}")
+        if isinstance(exc, near.AccessKeyNotFoundError):
+            if key is not None:
+                return CredentialsError(
+                    f"the key {key.public_key} is not an access key of {key.account_id} on {where}"
+                )
+            return CredentialsError(f"access key not found on {where}")
+        if isinstance(exc, near.ContractNotFoundError):
+            return SigningError(f"no signer contract at {self.contract_id} on {where}")
+        if isinstance(exc, near.InsufficientBalanceError):
+            return InsufficientFundsError(f"not enough NEAR to pay for the sign call: {exc}")
+        if isinstance(exc, near.ContractPanicError):
+            return _panic_error(exc.panic)
+        if isinstance(exc, near.InvalidNonceError | near.TransactionExpiredError):
+            return SigningError(f"NEAR rejected the transaction: {exc}")
+        if isinstance(exc, near.RpcError):
+            code = getattr(exc, "code", "")
+            if code in ("INVALID_TRANSACTION", "RPC_ERROR") and "connect" not in str(exc).lower():
+                return SigningError(f"NEAR rejected the transaction: {exc}")
+            return RpcError(f"NEAR RPC {where} failed: {exc}")
+        if isinstance(exc, near.NearError):
+            return SigningError(f"NEAR error: {exc}")
+        if isinstance(exc, OSError):
+            return RpcError(f"cannot reach NEAR RPC {where}: {exc}")
+        import httpx
+
+        if isinstance(exc, httpx.HTTPError):
+            return RpcError(f"cannot reach NEAR RPC {where}: {exc}")
+        return SigningError(f"unexpected error talking to {where}: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        from .base import _run
+
+        clients, self._clients = self._clients, {}
+        base = clients.get("")
+        if base is not None:
+            try:
+                _run(base.aclose())
+            except Exception:  # closing is best effort
+                pass
+
+
+def _parse_key(value: Any, what: str) -> PublicKey:
+    from ..errors import InvalidKeyError
+
+    if isinstance(value, dict):  # older contracts: {"Secp256k1": {"near_public_key": …}} shapes
+        for inner in value.values():
+            if isinstance(inner, dict):
+                value = inner.get("near_public_key") or inner.get("near_public_key_compressed")
+    try:
+        return PublicKey.from_near_string(value)
+    except InvalidKeyError as exc:
+        raise SignatureResponseError(f"the contract's {what} view returned an invalid key: {exc}") from None
+
+
+def _is_final(raw: Mapping[str, Any]) -> bool:
+    status = raw.get("status")
+    if isinstance(status, dict) and ("SuccessValue" in status or "Failure" in status):
+        return raw.get("final_execution_status") in _FINAL_STATUSES | {None}
+    return False
+
+
+def _panic_error(panic: str) -> SigningError:
+    text = panic.removeprefix("Smart contract panicked: ")
+    if TIMEOUT_TEXT in text:
+        return SignRequestTimedOutError(f"the signer contract answered: {TIMEOUT_TEXT}")
+    return SigningError(f"the signer contract refused the request: {text}")
+
+
+def _response_of_outcome(raw: Mapping[str, Any], tx_hash: str) -> Mapping[str, Any]:
+    from near.errors import ContractPanicError
+    from near.rpc import raise_for_execution_failure
+
+    try:
+        raise_for_execution_failure(dict(raw))
+    except ContractPanicError as exc:
+        raise _panic_error(exc.panic) from None
+    status = raw["status"]
+    try:
+        value = json.loads(base64.b64decode(status["SuccessValue"]))
+    except (ValueError, TypeError, KeyError):
+        raise SignatureResponseError(f"NEAR tx {tx_hash} succeeded without a JSON signature") from None
+    if not isinstance(value, dict):
+        raise SignatureResponseError(f"NEAR tx {tx_hash} returned {type(value).__name__}, not a signature")
+    return value
+
+
+def _request_of_transaction(tx: Mapping[str, Any], account_id: str) -> SignRequest:
+    for action in tx.get("actions", []):
+        call = action.get("FunctionCall") if isinstance(action, dict) else None
+        if call and call.get("method_name") == "sign":
+            try:
+                args = json.loads(base64.b64decode(call["args"]))
+            except (ValueError, TypeError, KeyError):
+                break
+            return request_from_sign_args(tx.get("signer_id", account_id), args)
+    raise InvalidInputError("the transaction is not a v1.signer sign call")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -237,10 +237,3 @@ class RecordingHTTPServer:
 
         return _RequestHandler
 
-
-def serve(routes: Mapping[tuple[str, str], Any] | None = None) -> Iterator[RecordingHTTPServer]:
-    """Generator form for fixtures: start a server with ``{(method, path): json}`` routes."""
-    with RecordingHTTPServer() as server:
-        for (method, path), body in (routes or {}).items():
-            server.add(method, path, json=body)
-        yield server

@@ -143,6 +143,10 @@ class NearContractSigner(Signer):
         How often a "Request has timed out." outcome is submitted again.
     progress:
         Called with one-line status messages (the CLI shows them on a terminal).
+    poll_interval:
+        Seconds between ``tx`` status polls while the request yields.
+    rpc_retries:
+        near-kit's retries of a failed RPC call (exponential back-off from 1 s).
     """
 
     def __init__(
@@ -155,6 +159,7 @@ class NearContractSigner(Signer):
         timeout_retries: int = 1,
         progress: Progress | None = None,
         poll_interval: float = 0.25,
+        rpc_retries: int = 4,
     ) -> None:
         super().__init__(network)
         if not network.rpc_url or not network.contract_id:
@@ -167,6 +172,7 @@ class NearContractSigner(Signer):
         self.max_wait = max_wait
         self.timeout_retries = timeout_retries
         self.poll_interval = poll_interval
+        self.rpc_retries = rpc_retries
         self._progress = progress or (lambda _message: None)
         self._explicit_key = key
         self._keys: dict[str, AccessKey] = {}
@@ -358,7 +364,9 @@ class NearContractSigner(Signer):
                 from near import AsyncNear
 
                 try:
-                    self._clients[""] = AsyncNear(self.network.name, rpc_url=self.rpc_url)
+                    self._clients[""] = AsyncNear(
+                        self.network.name, rpc_url=self.rpc_url, retries=self.rpc_retries
+                    )
                 except ValueError as exc:  # near-kit's env handling (NEAR_PRIVATE_KEY without an id)
                     raise CredentialsError(str(exc)) from None
             return self._clients[""]

@@ -1,0 +1,243 @@
+"""A NEAR JSON-RPC server on loopback that answers in exactly the shapes NEAR's RPC returns
+(docs.near.org, "RPC API": query view_access_key / call_function, block, send_tx, tx, and the
+HANDLER_ERROR envelopes), backed by a tiny model of v1.signer that signs with the dev key.
+
+It verifies what a real node verifies for these tests: the transaction's ed25519 signature over
+its hash, the access key, the nonce, the block hash, the deposit and the sign arguments.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import base58
+import pytest
+
+from chainsig_core.config import register_network
+from chainsig_core.credentials import AccessKey, generate_access_key, write_access_key
+from chainsig_core.keys import Curve
+from chainsig_core.signers.dev import (
+    dev_root_public_key,
+    dev_root_secret,
+    ecdsa_sign_with_scalar,
+    ed25519_sign_with_scalar,
+)
+from chainsig_core.kdf import derive_secret_key
+
+CONTRACT = "v1.signer-dev.testnet"
+BLOCK_HASH = base58.b58encode(hashlib.sha256(b"block").digest()).decode()
+
+
+def handler_error(name: str, info: dict[str, Any] | None = None, data: Any = None) -> dict[str, Any]:
+    return {
+        "name": "HANDLER_ERROR",
+        "cause": {"name": name, "info": info or {}},
+        "code": -32000,
+        "message": "Server error",
+        "data": data if data is not None else name,
+    }
+
+
+@dataclass
+class FakeNear:
+    """The node's state and the knobs a test turns."""
+
+    keys: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # pk -> (account, nonce, perm)
+    txs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending_polls: int = 1  # tx polls answered with TIMEOUT_ERROR before the outcome
+    mode: str = "ok"  # ok | timeout | timeout-once | garbage-signature
+    root_override: str | None = None
+    sign_calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_key(self, key: AccessKey, permission: str = "FullAccess") -> None:
+        self.keys[key.public_key.to_near_string()] = (key.account_id, 100, permission)
+
+    # -- RPC methods ------------------------------------------------------------------------
+
+    def rpc(self, method: str, params: Any) -> tuple[str, Any]:
+        if method == "block":
+            return "result", {"author": "node0", "header": {"height": 1000, "hash": BLOCK_HASH, "prev_hash": BLOCK_HASH,
+                                                         "timestamp": 1_700_000_000_000_000_000, "random_value": BLOCK_HASH},
+                              "chunks": []}
+        if method == "query":
+            return self.query(params)
+        if method == "send_tx":
+            return self.send_tx(params)
+        if method == "tx":
+            return self.tx(params)
+        return "error", {"name": "REQUEST_VALIDATION_ERROR", "cause": {"name": "METHOD_NOT_FOUND", "info": {"method_name": method}},
+                         "code": -32601, "message": "Method not found", "data": method}
+
+    def query(self, params: dict[str, Any]) -> tuple[str, Any]:
+        kind = params.get("request_type")
+        if kind == "view_access_key":
+            entry = self.keys.get(params["public_key"])
+            if entry is None or entry[0] != params["account_id"]:
+                if params["account_id"] not in {a for a, _, _ in self.keys.values()}:
+                    return "error", handler_error("UNKNOWN_ACCOUNT", {"requested_account_id": params["account_id"], "block_height": 1000, "block_hash": BLOCK_HASH})
+                return "error", handler_error("UNKNOWN_ACCESS_KEY", {"public_key": params["public_key"], "block_height": 1000, "block_hash": BLOCK_HASH})
+            permission: Any = "FullAccess" if entry[2] == "FullAccess" else {
+                "FunctionCall": {"allowance": "250000000000000000000000", "receiver_id": CONTRACT, "method_names": []}}
+            return "result", {"nonce": entry[1], "permission": permission, "block_height": 1000, "block_hash": BLOCK_HASH}
+        if kind == "call_function":
+            args = json.loads(base64.b64decode(params["args_base64"]) or b"{}")
+            if params["method_name"] == "public_key":
+                curve = Curve.for_domain(args.get("domain_id", 0))
+                value = self.root_override or dev_root_public_key(curve).to_near_string()
+                return "result", {"result": list(json.dumps(value).encode()), "logs": [], "block_height": 1000, "block_hash": BLOCK_HASH}
+        return "error", handler_error("UNKNOWN_BLOCK")
+
+    def send_tx(self, params: dict[str, Any]) -> tuple[str, Any]:
+        from nacl.signing import VerifyKey
+        from near.wire import SignedTransaction
+
+        raw = base64.b64decode(params["signed_tx_base64"])
+        signed = SignedTransaction.from_borsh(raw)
+        tx = signed.transaction
+        tx_bytes = tx.to_borsh()
+        tx_hash = hashlib.sha256(tx_bytes).digest()
+        public = "ed25519:" + base58.b58encode(bytes(tx.public_key.data)).decode()
+        entry = self.keys.get(public)
+        if entry is None:
+            return "error", _invalid_tx({"InvalidAccessKeyError": {"AccessKeyNotFound": {"account_id": tx.signer_id, "public_key": public}}})
+        try:
+            VerifyKey(bytes(tx.public_key.data)).verify(tx_hash, bytes(signed.signature.data))
+        except Exception:
+            return "error", _invalid_tx({"InvalidSignature": None})
+        with self.lock:
+            account, nonce, perm = self.keys[public]
+            if tx.nonce <= nonce:
+                return "error", _invalid_tx({"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": nonce}})
+            self.keys[public] = (account, tx.nonce, perm)
+        hash_text = base58.b58encode(tx_hash).decode()
+        (call,) = tx.actions
+        args = json.loads(bytes(call.args))
+        self.sign_calls += 1
+        outcome = self.execute(tx.signer_id, args, int(call.deposit))
+        self.txs[hash_text] = {
+            "polls": 0,
+            "outcome": outcome,
+            "transaction": {
+                "signer_id": tx.signer_id, "public_key": public, "nonce": tx.nonce, "receiver_id": tx.receiver_id,
+                "actions": [{"FunctionCall": {"method_name": call.method_name, "args": base64.b64encode(bytes(call.args)).decode(),
+                                              "gas": int(call.gas), "deposit": str(int(call.deposit))}}],
+                "signature": "ed25519:" + base58.b58encode(bytes(signed.signature.data)).decode(),
+                "hash": hash_text, "priority_fee": 0,
+            },
+        }
+        if params.get("wait_until") in ("NONE", "INCLUDED"):
+            return "result", {"final_execution_status": params["wait_until"]}
+        return self.tx({"tx_hash": hash_text})
+
+    def execute(self, predecessor: str, args: dict[str, Any], deposit: int) -> dict[str, Any]:
+        if deposit < 1 or self.mode == "insufficient-deposit":
+            return _panic("Attached deposit is lower than required. Attached: 0, Required: 1.")
+        request = args["request"]
+        domain_id = request.get("domain_id", 0)
+        if domain_id not in (0, 1) or self.mode == "wrong-domain":
+            return _panic(f"Domain DomainId({domain_id}) not found")
+        if self.mode == "timeout" or (self.mode == "timeout-once" and self.sign_calls == 1):
+            return _panic("Request has timed out.")
+        ((scheme, payload_hex),) = request["payload_v2"].items()
+        payload = bytes.fromhex(payload_hex)
+        curve = Curve.for_domain(domain_id)
+        secret = derive_secret_key(curve, dev_root_secret(curve), predecessor, request["path"])
+        if self.mode == "garbage-signature":
+            secret = derive_secret_key(curve, dev_root_secret(curve), "mallory.testnet", request["path"])
+        sig = ecdsa_sign_with_scalar(secret, payload) if domain_id == 0 else ed25519_sign_with_scalar(secret, payload)
+        response = sig.to_response()
+        if domain_id == 0:  # the live contract answers in lowercase hex
+            response = json.loads(json.dumps(response).lower().replace('"secp256k1"', '"Secp256k1"'))
+        return {"SuccessValue": base64.b64encode(json.dumps(response).encode()).decode()}
+
+    def tx(self, params: dict[str, Any]) -> tuple[str, Any]:
+        record = self.txs.get(params.get("tx_hash", ""))
+        if record is None:
+            return "error", handler_error("UNKNOWN_TRANSACTION", {"requested_transaction_hash": params.get("tx_hash")})
+        record["polls"] += 1
+        if record["polls"] <= self.pending_polls:
+            return "error", handler_error("TIMEOUT_ERROR", {}, "Timeout")
+        status = record["outcome"]
+        receipt_id = base58.b58encode(hashlib.sha256(params["tx_hash"].encode()).digest()).decode()
+        return "result", {
+            "final_execution_status": "EXECUTED_OPTIMISTIC",
+            "status": status,
+            "transaction": record["transaction"],
+            "transaction_outcome": {
+                "id": params["tx_hash"], "block_hash": BLOCK_HASH, "proof": [],
+                "outcome": {"logs": [], "receipt_ids": [receipt_id], "gas_burnt": 2428000000000, "tokens_burnt": "242800000000000000000",
+                            "executor_id": record["transaction"]["signer_id"], "status": {"SuccessReceiptId": receipt_id},
+                            "metadata": {"version": 1, "gas_profile": None}},
+            },
+            "receipts_outcome": [{
+                "id": receipt_id, "block_hash": BLOCK_HASH, "proof": [],
+                "outcome": {"logs": [], "receipt_ids": [], "gas_burnt": 5000000000000, "tokens_burnt": "500000000000000000000",
+                            "executor_id": CONTRACT, "status": status, "metadata": {"version": 3, "gas_profile": []}},
+            }],
+        }
+
+
+def _panic(message: str) -> dict[str, Any]:
+    return {"Failure": {"ActionError": {"index": 0, "kind": {"FunctionCallError": {"ExecutionError": f"Smart contract panicked: {message}"}}}}}
+
+
+def _invalid_tx(kind: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "HANDLER_ERROR", "cause": {"name": "INVALID_TRANSACTION", "info": {}}, "code": -32000,
+            "message": "Server error", "data": {"TxExecutionError": {"InvalidTxError": kind}}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    near: FakeNear
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        kind, value = self.near.rpc(body["method"], body.get("params"))
+        reply = {"jsonrpc": "2.0", "id": body.get("id"), kind: value}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class NearEnv:
+    near: FakeNear
+    url: str
+    key: AccessKey
+    network: str = "neartest"
+
+
+@pytest.fixture
+def fake_near(tmp_path) -> Iterator[NearEnv]:
+    near = FakeNear()
+    handler = type("Handler", (_Handler,), {"near": near})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    key = generate_access_key("alice.testnet")
+    near.add_key(key)
+    creds = tmp_path / "creds"
+    write_access_key(creds, "neartest", key)
+    register_network(
+        "neartest", rpc_url=url, contract_id=CONTRACT, credentials_dir=creds, family="testnet",
+        root_public_keys={0: dev_root_public_key(Curve.SECP256K1), 1: dev_root_public_key(Curve.ED25519)},
+    )
+    try:
+        yield NearEnv(near, url, key)
+    finally:
+        server.shutdown()
+        server.server_close()

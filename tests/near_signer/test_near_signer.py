@@ -1,0 +1,147 @@
+"""The NEAR contract signer against a NEAR-shaped JSON-RPC server on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from chainsig_core.cli import cli
+from chainsig_core.config import load_config
+from chainsig_core.credentials import generate_access_key
+from chainsig_core.errors import (
+    CredentialsError,
+    RootKeyMismatchError,
+    RpcError,
+    SignatureVerificationError,
+    SigningError,
+    SignRequestTimedOutError,
+)
+from chainsig_core.keys import Curve
+from chainsig_core.signatures import verify_signature
+from chainsig_core.signers import SignFailure, SignRequest, get_signer
+from chainsig_core.signers.dev import dev_root_public_key
+from chainsig_core.signers.near import NearContractSigner, request_from_sign_args, sign_call_args
+
+
+def signer(**kw):
+    kw.setdefault("poll_interval", 0.01)
+    kw.setdefault("rpc_retries", 0)
+    return get_signer("neartest", **kw)
+
+
+def test_sign_args_roundtrip():
+    req = SignRequest("alice.testnet", "ethereum-1", 0, b"\x01" * 32)
+    args = sign_call_args(req)
+    assert args == {"request": {"path": "ethereum-1", "payload_v2": {"Ecdsa": "01" * 32}, "domain_id": 0}}
+    assert request_from_sign_args("alice.testnet", args) == req
+    legacy = {"request": {"path": "p", "payload": list(b"\x02" * 32), "key_version": 0}}
+    assert request_from_sign_args("alice.testnet", legacy).payload == b"\x02" * 32
+
+
+@pytest.mark.parametrize("domain_id, payload", [(0, hashlib.sha256(b"tx").digest()), (1, b"solana message bytes")])
+def test_sign_ecdsa_and_eddsa(fake_near, domain_id, payload):
+    s = signer()
+    assert isinstance(s, NearContractSigner)
+    result = s.sign(SignRequest("alice.testnet", "p", domain_id, payload))
+    verify_signature(result.public_key, payload, result.signature)
+    assert s.tx_hashes[result.request] in fake_near.near.txs
+    out = result.to_json("neartest")
+    assert out["response"] == json.loads(json.dumps(out["response"]))
+
+
+def test_many_payloads_concurrently_with_nonces(fake_near):
+    s = signer()
+    requests = [SignRequest("alice.testnet", f"btc-{i}", 0, hashlib.sha256(bytes([i])).digest()) for i in range(8)]
+    results = s.sign_many(requests)
+    assert all(not isinstance(r, SignFailure) for r in results)
+    assert [r.request for r in results] == requests
+    assert len(fake_near.near.txs) == 8
+    nonces = sorted(t["transaction"]["nonce"] for t in fake_near.near.txs.values())
+    assert len(set(nonces)) == 8
+
+
+def test_timeout_is_retried_once_then_reported(fake_near):
+    fake_near.near.mode = "timeout-once"
+    result = signer().sign(SignRequest("alice.testnet", "p", 1, b"m"))
+    assert fake_near.near.sign_calls == 2 and result.signature
+    fake_near.near.mode = "timeout"
+    fake_near.near.sign_calls = 0
+    with pytest.raises(SignRequestTimedOutError, match="Request has timed out"):
+        signer(timeout_retries=0).sign(SignRequest("alice.testnet", "p", 1, b"m"))
+    assert fake_near.near.sign_calls == 1
+
+
+@pytest.mark.parametrize(
+    "mode, message",
+    [("insufficient-deposit", "Attached deposit is lower than required"), ("wrong-domain", r"Domain DomainId\(0\) not found")],
+)
+def test_contract_errors_are_reported(fake_near, mode, message):
+    fake_near.near.mode = mode
+    with pytest.raises(SigningError, match=message) as info:
+        signer().sign(SignRequest("alice.testnet", "p", 0, b"\x05" * 32))
+    assert not isinstance(info.value, SignRequestTimedOutError)
+
+
+def test_forged_signature_is_refused(fake_near):
+    fake_near.near.mode = "garbage-signature"
+    with pytest.raises(SignatureVerificationError):
+        signer().sign(SignRequest("alice.testnet", "p", 0, b"\x05" * 32))
+
+
+def test_root_key_mismatch_fails_loudly(fake_near):
+    fake_near.near.root_override = dev_root_public_key(Curve.SECP256K1, seed="other").to_near_string()
+    with pytest.raises(RootKeyMismatchError, match="refusing to sign"):
+        signer().sign(SignRequest("alice.testnet", "p", 0, b"\x05" * 32))
+
+
+def test_missing_and_unknown_keys(fake_near, tmp_path):
+    with pytest.raises(CredentialsError, match="no key for bob.testnet"):
+        signer().sign(SignRequest("bob.testnet", "p", 0, b"\x05" * 32))
+    stranger = generate_access_key("alice.testnet")
+    with pytest.raises(CredentialsError, match="is not an access key of alice.testnet"):
+        signer(key=stranger).sign(SignRequest("alice.testnet", "p", 0, b"\x05" * 32))
+    fc = generate_access_key("alice.testnet")
+    fake_near.near.add_key(fc, permission="FunctionCall")
+    with pytest.raises(CredentialsError, match="function-call access key"):
+        signer(key=fc).sign(SignRequest("alice.testnet", "p", 0, b"\x05" * 32))
+
+
+def test_resume_from_tx_hash(fake_near):
+    s = signer()
+    request = SignRequest("alice.testnet", "resume-me", 0, b"\x07" * 32)
+    first = s.sign(request)
+    tx_hash = s.tx_hashes[request]
+    resumed = signer().resume(tx_hash, "alice.testnet")
+    assert resumed.request == request and resumed.signature == first.signature
+
+
+def test_rpc_down_is_one_clear_error(tmp_path):
+    from chainsig_core.config import register_network
+    from chainsig_core.credentials import write_access_key
+
+    key = generate_access_key("alice.testnet")
+    write_access_key(tmp_path, "down", key)
+    register_network("down", rpc_url="http://127.0.0.1:9", contract_id="v1.signer-prod.testnet",
+                     credentials_dir=tmp_path, family="testnet")
+    s = get_signer("down", rpc_retries=0)
+    with pytest.raises(RpcError, match="127.0.0.1:9"):
+        s.sign(SignRequest("alice.testnet", "p", 0, b"\x05" * 32))
+
+
+def test_cli_sign_and_resume(fake_near):
+    runner = CliRunner()
+    fake_near.near.pending_polls = 0
+    result = runner.invoke(cli, ["sign", "--network", "neartest", "--account", "alice.testnet", "--path", "p",
+                                 "--payload", "11" * 32, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["network"] == "neartest" and out["response"]["scheme"] == "Secp256k1"
+    (tx_hash,) = fake_near.near.txs
+    again = runner.invoke(cli, ["sign", "--network", "neartest", "--account", "alice.testnet", "--resume", tx_hash, "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["signature"] == out["signature"]
+    config = load_config()
+    assert config.network("neartest").contract_id == "v1.signer-dev.testnet"

@@ -29,7 +29,16 @@ from .errors import (
     TweakOutOfRangeError,
     UnknownNameError,
 )
-from .flow import SendResult, chain_endpoint, finalize_bundle, send, sign_prepared
+from .flow import (
+    SendResult,
+    chain_endpoint,
+    finalize_bundle,
+    send,
+    send_async,
+    sign,
+    sign_async,
+    sign_prepared,
+)
 from .hookspecs import hookimpl
 from .kdf import derive_public_key, tweak
 from .keys import Curve, PublicKey
@@ -66,5 +75,5 @@ __all__ = [
     "SignedTx", "Signer", "SigningError", "TransferRequest", "TweakOutOfRangeError",
     "UnknownNameError", "chain_endpoint", "derive_address", "derive_public_key",
     "finalize_bundle", "format_base_units", "get_signer", "hookimpl", "parse_signature_response",
-    "send", "sign_prepared", "to_base_units", "tweak", "verify_signature", "__version__",
+    "send", "send_async", "sign", "sign_async", "sign_prepared", "to_base_units", "tweak", "verify_signature", "__version__",
 ]

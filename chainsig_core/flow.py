@@ -12,7 +12,7 @@ from .derive import derive_address, resolve_chain_network
 from .errors import SignatureVerificationError
 from .plugins import get_chain
 from .signatures import Signature, verify_signature
-from .signers import Signer, SignRequest, get_signer
+from .signers import Signer, SignRequest, SignResult, get_signer
 from .types import ChainEndpoint, Prepared, Receipt, SignedTx, TransferRequest
 
 
@@ -124,6 +124,60 @@ def send(
     signed = chain_obj.finalize(prepared, signatures)
     receipt = None if dry_run else chain_obj.broadcast(signed, endpoint)
     return SendResult(prepared, signed, receipt)
+
+
+async def send_async(**kwargs: Any) -> SendResult:
+    """:func:`send` for asyncio code (chain I/O runs in a worker thread; the arguments are
+    :func:`send`'s)."""
+    import asyncio
+
+    return await asyncio.to_thread(send, **kwargs)
+
+
+def sign(
+    *,
+    account: str,
+    path: str,
+    payload: bytes,
+    domain_id: int = 0,
+    network: str = "mainnet",
+    signer: Signer | None = None,
+    config: Config | None = None,
+) -> SignResult:
+    """One verified signature of ``payload`` for ``(account, path)`` from the network's signer.
+
+    Raises
+    ------
+    ChainsigError
+        Invalid request, signing failure, or a signature that does not verify.
+    """
+    own = signer is None
+    signer = signer or get_signer(network, config)
+    try:
+        return signer.sign(SignRequest(account, path, domain_id, payload))
+    finally:
+        if own:
+            signer.close()
+
+
+async def sign_async(
+    *,
+    account: str,
+    path: str,
+    payload: bytes,
+    domain_id: int = 0,
+    network: str = "mainnet",
+    signer: Signer | None = None,
+    config: Config | None = None,
+) -> SignResult:
+    """:func:`sign` for asyncio code."""
+    own = signer is None
+    signer = signer or get_signer(network, config)
+    try:
+        return await signer.sign_async(SignRequest(account, path, domain_id, payload))
+    finally:
+        if own:
+            await signer.aclose()
 
 
 def finalize_bundle(prepared: Prepared, signatures: Sequence[Signature]) -> SignedTx:

@@ -154,8 +154,12 @@ class Signer(ABC):
                 raise result.error
         return results  # type: ignore[return-value]
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Release connections (no-op for signers without any)."""
+
+    def close(self) -> None:
+        """Synchronous :meth:`aclose`."""
+        _run(self.aclose())
 
 
 def _run(coro: Any) -> Any:

@@ -438,14 +438,12 @@ class NearContractSigner(Signer):
             return RpcError(f"cannot reach NEAR RPC {where}: {exc}")
         return SigningError(f"unexpected error talking to {where}: {type(exc).__name__}: {exc}")
 
-    def close(self) -> None:
-        from .base import _run
-
+    async def aclose(self) -> None:
         clients, self._clients = self._clients, {}
         base = clients.get("")
         if base is not None:
             try:
-                _run(base.aclose())
+                await base.aclose()
             except Exception:  # closing is best effort
                 pass
 

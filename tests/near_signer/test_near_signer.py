@@ -145,3 +145,18 @@ def test_cli_sign_and_resume(fake_near):
     assert json.loads(again.stdout)["signature"] == out["signature"]
     config = load_config()
     assert config.network("neartest").contract_id == "v1.signer-dev.testnet"
+
+
+def test_library_sign_sync_and_async(fake_near):
+    import asyncio
+
+    from chainsig_core import sign, sign_async
+
+    fake_near.near.pending_polls = 0
+    result = sign(account="alice.testnet", path="lib", payload=b"\x09" * 32, network="neartest")
+    assert result.request.path == "lib"
+
+    async def run():
+        return await sign_async(account="alice.testnet", path="lib", payload=b"msg", domain_id=1, network="neartest")
+
+    assert asyncio.run(run()).signature.to_json()["ed25519"]

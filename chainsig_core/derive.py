@@ -99,7 +99,11 @@ _BATCH_FIELDS = {"chain", "account", "path", "network", "chain_network", "addres
 
 
 def derive_batch(
-    lines: Iterable[str], *, network: str = "mainnet", config: Config | None = None
+    lines: Iterable[str],
+    *,
+    network: str = "mainnet",
+    config: Config | None = None,
+    first_line: int = 1,
 ) -> Iterator[dict[str, Any]]:
     """Derive one JSON line at a time; yields one output object per input line, in order.
 
@@ -108,7 +112,7 @@ def derive_batch(
     skipped. A bad line yields ``{"line": N, "error": "..."}`` and the run goes on.
     """
     config = config or load_config()
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
@@ -124,6 +128,62 @@ def derive_batch(
             ).to_json()
         except ChainsigError as exc:
             yield {"line": number, "error": str(exc)}
+
+
+PARALLEL_CHUNK = 2000
+"""Lines per work unit of :func:`derive_batch_parallel`."""
+
+
+def derive_batch_parallel(
+    lines: Iterable[str], *, network: str = "mainnet", workers: int | None = None
+) -> Iterator[str]:
+    """Like :func:`derive_batch`, as JSON lines, spread over ``workers`` processes (default:
+    one per CPU). Output order is input order.
+
+    Workers are forked so they start with the plugins already loaded; where ``fork`` is not
+    available (or for one worker) this runs in process.
+    """
+    import multiprocessing
+    import os
+    from itertools import islice
+
+    workers = workers or os.cpu_count() or 1
+    iterator = iter(lines)
+    first = list(islice(iterator, PARALLEL_CHUNK))
+    if workers <= 1 or len(first) < PARALLEL_CHUNK or "fork" not in multiprocessing.get_all_start_methods():
+        rows = derive_batch(_chain_lines(first, iterator), network=network)
+        yield from (_JSON_LINE(row) for row in rows)
+        return
+    load_config()  # fail fast on a broken config, before forking
+    from .plugins import get_chains
+
+    get_chains()
+
+    def chunks() -> Iterator[tuple[int, list[str], str]]:
+        start, chunk = 1, first
+        while chunk:
+            yield start, chunk, network
+            start += len(chunk)
+            chunk = list(islice(iterator, PARALLEL_CHUNK))
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        for text in pool.imap(_derive_chunk, chunks()):
+            yield text
+
+
+def _chain_lines(first: list[str], rest: Iterator[str]) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+_JSON_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _derive_chunk(work: tuple[int, list[str], str]) -> str:
+    start, chunk, network = work
+    rows = derive_batch(chunk, network=network, first_line=start)
+    return "".join(_JSON_LINE(row) + "\n" for row in rows)
 
 
 def _parse_row(line: str) -> Mapping[str, Any]:

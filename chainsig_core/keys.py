@@ -99,9 +99,14 @@ class PublicKey:
         prefix = 2 + (self.data[63] & 1)
         return bytes([prefix]) + self.data[:32]
 
+    @cached_property
+    def base58(self) -> str:
+        """base58 of :attr:`data` (computed once; a Solana address is exactly this)."""
+        return base58.b58encode(self.data).decode("ascii")
+
     def to_near_string(self) -> str:
         """The key as NEAR writes it, e.g. ``secp256k1:3tFR…``."""
-        return f"{self.curve.value}:{base58.b58encode(self.data).decode()}"
+        return f"{self.curve.value}:{self.base58}"
 
     def __str__(self) -> str:
         return self.to_near_string()

@@ -121,7 +121,7 @@ def get_chain(name: str) -> Chain:
     UnknownNameError
         Listing the chains that are installed.
     """
-    chains = get_chains()
+    chains = _chains if _chains is not None else get_chains()
     try:
         return chains[name]
     except KeyError:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import IO
 
 import click
 
 from ..config import load_config
-from ..derive import derive_address, derive_batch
+from ..derive import derive_address, derive_batch_parallel
 from ..errors import InvalidInputError
 from ..plugins import get_chain, get_chains
 from .common import chain_network_option, json_option
@@ -27,6 +26,7 @@ from .output import emit_json, table
     "--from-file", "from_file", type=click.File("r", encoding="utf-8"), default=None,
     help="Batch: JSON lines with chain, account, path [, network, chain_network, address_type]; '-' = stdin. Writes JSON lines in input order.",
 )
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for --from-file (default: one per CPU; small files run in process).")
 @json_option
 def derive(
     network: str,
@@ -36,6 +36,7 @@ def derive(
     chain_network: str | None,
     address_type: str | None,
     from_file: IO[str] | None,
+    workers: int | None,
     json_out: bool,
     **options: object,
 ) -> None:
@@ -50,10 +51,10 @@ def derive(
     if from_file is not None:
         if account or path or chain:
             raise InvalidInputError("--from-file takes the chain, account and path from each line")
+        config.network(network)  # an unknown default network is an error, not one per line
         out = sys.stdout
-        dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-        for obj in derive_batch(from_file, network=network, config=config):
-            out.write(dumps(obj) + "\n")
+        for text in derive_batch_parallel(from_file, network=network, workers=workers):
+            out.write(text if text.endswith("\n") else text + "\n")
         out.flush()
         return
     if account is None or path is None:

@@ -1,0 +1,23 @@
+// chainsig.js reference for benchmarks/bench_derive.py: derive the rows of a JSON-lines file
+// in process and print {"rows", "seconds"} (derivation + address encoding only, as chainsig.js
+// users call it; file reading is excluded from the timing).
+import { readFileSync } from "node:fs";
+import { utils, constants } from "chainsig.js";
+import { keccak256, getAddress } from "viem";
+
+const { deriveChildPublicKey, deriveChildPublicKeyEd25519, najToUncompressedPubKeySEC1 } = utils.cryptography;
+const roots = constants.ROOT_PUBLIC_KEYS.MAINNET;
+const secpRoot = najToUncompressedPubKeySEC1(roots.secp256k1);
+const rows = readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const start = process.hrtime.bigint();
+let last = "";
+for (const row of rows) {
+  if (row.chain === "solana") {
+    last = deriveChildPublicKeyEd25519(roots.ed25519, row.account, row.path).slice(8);
+  } else {
+    const pk = deriveChildPublicKey(secpRoot, row.account, row.path);
+    last = getAddress(`0x${keccak256(`0x${pk.slice(2)}`).slice(-40)}`);
+  }
+}
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+console.log(JSON.stringify({ rows: rows.length, seconds, last }));

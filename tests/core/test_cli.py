@@ -192,3 +192,21 @@ def test_config_error_is_one_line(tmp_path):
     result = _subprocess("derive", "--account", "alice.near", "--path", "p", extra_path=[HERE / "fake_plugin"],
                          env={"CHAINSIG_CONFIG": str(config), "CHAINSIG_LOAD_PLUGINS": "fakechain"})
     assert result.returncode == 2 and "not valid TOML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_parallel_batch_keeps_order_and_line_numbers(run, monkeypatch, tmp_path):
+    import chainsig_core.derive as derive_module
+
+    monkeypatch.setattr(derive_module, "PARALLEL_CHUNK", 3)
+    rows = []
+    for i in range(20):
+        rows.append("garbage" if i % 7 == 3 else json.dumps({"chain": "fakechain", "account": "alice.near", "path": f"p{i}"}))
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    parallel = run("derive", "--from-file", str(path), "--workers", "2")
+    serial = run("derive", "--from-file", str(path), "--workers", "1")
+    assert parallel.exit_code == 0 and parallel.stdout == serial.stdout
+    out = [json.loads(line) for line in parallel.stdout.splitlines()]
+    assert len(out) == 20
+    assert [o["line"] for o in out if "error" in o] == [4, 11, 18]
+    assert [o["path"] for o in out if "path" in o] == [f"p{i}" for i in range(20) if i % 7 != 3]

@@ -73,9 +73,11 @@ def prepare_request(chain: EvmChain, request: ChainRequest, chain_network: str, 
         chain_id = check_node_chain_id(rpc(), chain_id)
     assert chain_id is not None
     intent = _intent(chain, request, overrides, rpc, offline)
+    if not offline:
+        check_funds(chain, rpc(), sender, intent)
     tx = build_transaction(sender, intent.to, intent.value, intent.data, chain_id, overrides, rpc)
     if not offline:
-        check_funds(chain, rpc(), sender, tx, intent)
+        check_funds(chain, rpc(), sender, intent, tx)
     return make_prepared(chain, chain_network, request, sender, tx, intent)
 
 
@@ -219,14 +221,17 @@ def max_fee_per_gas(tx: EvmTxJSON) -> int:
     return tx["gasPrice"] if tx["type"] == LEGACY else tx["maxFeePerGas"]
 
 
-def check_funds(chain: EvmChain, rpc: EvmRpc, sender: str, tx: EvmTxJSON, intent: Intent) -> None:
-    """Refuse before signing when the sender cannot pay value + gas·max fee (and the tokens).
+def check_funds(chain: EvmChain, rpc: EvmRpc, sender: str, intent: Intent, tx: EvmTxJSON | None = None) -> None:
+    """Refuse before signing when the sender cannot pay.
+
+    Without ``tx`` (before gas is estimated, which would fail less clearly): the tokens and the
+    native value. With ``tx``: value + gas × max fee.
 
     Raises
     ------
     InsufficientFundsError
     """
-    if intent.token is not None:
+    if tx is None and intent.token is not None:
         from .erc20 import token_balance
 
         held = token_balance(rpc, intent.token, sender)
@@ -235,11 +240,12 @@ def check_funds(chain: EvmChain, rpc: EvmRpc, sender: str, tx: EvmTxJSON, intent
                 f"{sender} holds {held} base units of token {intent.token}, needs {intent.token_amount}"
             )
     balance = rpc.balance(sender)
-    cost = tx["value"] + tx["gas"] * max_fee_per_gas(tx)
+    cost = intent.value if tx is None else tx["value"] + tx["gas"] * max_fee_per_gas(tx)
     if balance < cost:
+        what = "" if tx is None else " (value + gas × max fee)"
         raise InsufficientFundsError(
-            f"{sender} has {format_base_units(balance, chain.decimals)} {chain.symbol}, needs up to "
-            f"{format_base_units(cost, chain.decimals)} {chain.symbol} (value + gas × max fee)"
+            f"{sender} has {format_base_units(balance, chain.decimals)} {chain.symbol}, needs "
+            f"{'' if tx is None else 'up to '}{format_base_units(cost, chain.decimals)} {chain.symbol}{what}"
         )
 
 

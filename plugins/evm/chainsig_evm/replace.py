@@ -105,7 +105,7 @@ def prepare_replacement(
     symbol = chain.symbol
     recipient = tx["to"]
     intent = Intent(recipient, tx["value"], b"", recipient, format_base_units(tx["value"], chain.decimals), symbol)
-    check_funds(chain, rpc, address, tx, intent)  # type: ignore[arg-type]
+    check_funds(chain, rpc, address, intent, tx)  # type: ignore[arg-type]
     request = TransferRequest(sender=sender, to=recipient or address, amount=tx["value"])
     prepared = make_prepared(chain, chain_network, request, address, tx, intent, label=mode)  # type: ignore[arg-type]
     return Prepared(

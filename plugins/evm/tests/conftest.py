@@ -121,3 +121,26 @@ def derived(chainsig_config: Path) -> Callable[..., str]:
 def unique_path(request: pytest.FixtureRequest) -> str:
     """A derivation path of its own for each test (the anvil nodes live for the session)."""
     return f"{request.node.name}-{os.getpid()}"
+
+
+TOKEN_ARTIFACT = Path(__file__).parent / "data" / "TestToken.json"
+ANVIL_FUNDED = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's first (unlocked) dev account
+
+
+@pytest.fixture
+def deploy_token() -> Callable[..., str]:
+    """``deploy_token(node, holder, decimals=6, supply=…, symbol="TT")`` → the checksummed
+    address of a fresh TestToken (data/TestToken.sol) whose whole supply belongs to ``holder``."""
+    from web3 import Web3
+
+    artifact = json.loads(TOKEN_ARTIFACT.read_text())
+
+    def deploy(node: Anvil, holder: str, decimals: int = 6, supply: int = 10**12, symbol: str = "TT") -> str:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        contract = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        tx_hash = contract.constructor("Test Token", symbol, decimals, supply, holder).transact({"from": ANVIL_FUNDED})
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=20)
+        assert receipt["status"] == 1
+        return str(receipt["contractAddress"])
+
+    return deploy

@@ -101,7 +101,8 @@ class RecordingHTTPServer:
         """Start serving in a daemon thread (idempotent)."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="chainsig-recording-http", daemon=True
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                name="chainsig-recording-http", daemon=True,
             )
             self._thread.start()
         return self

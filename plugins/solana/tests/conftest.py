@@ -153,3 +153,44 @@ def helpers() -> Any:
         sol = SOL
 
     return _Helpers
+
+
+@pytest.fixture
+def local_rpc() -> Iterator[Any]:
+    """A LiteSVM-backed local Solana RPC on a free loopback port (background thread)."""
+    from chainsig_solana.local_rpc import LocalRpcServer
+
+    with LocalRpcServer() as server:
+        yield server
+
+
+@pytest.fixture
+def rpc_endpoint(local_rpc: Any) -> Any:
+    from chainsig_core import ChainEndpoint
+
+    return ChainEndpoint(local_rpc.url, {"confirm_timeout": 10})
+
+
+@pytest.fixture
+def rpc_call(local_rpc: Any) -> Callable[..., Any]:
+    """``rpc_call(body)`` posts raw JSON (bytes/str/obj) and returns (status, parsed body)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    def call(body: Any, method: str = "POST", path: str = "/") -> tuple[int, Any]:
+        data = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        request = urllib.request.Request(local_rpc.url + path, data=data if method == "POST" else None,
+                                         method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read().decode()
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        try:
+            return status, json.loads(text) if text else None
+        except ValueError:
+            return status, text
+
+    return call

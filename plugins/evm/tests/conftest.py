@@ -48,12 +48,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_anvil(chain_id: int) -> Anvil:
+def _start_anvil(chain_id: int, *extra: str) -> Anvil:
     if not ANVIL.exists():
         pytest.fail(f"anvil is not installed at {ANVIL}: run ./run (it installs the pinned npm package)")
     port = _free_port()
     process = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id), "--silent"],
+        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id), "--silent", *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     node = Anvil(f"http://127.0.0.1:{port}", chain_id, process)
@@ -94,6 +94,21 @@ def anvil_eth() -> Iterator[Anvil]:
     node = _start_anvil(1)
     yield node
     _stop(node)
+
+
+@pytest.fixture(scope="module")
+def anvil_manual() -> Iterator[Anvil]:
+    """anvil (chain id 8453) that mines only on ``evm_mine``: transactions stay pending."""
+    node = _start_anvil(8453, "--no-mining")
+    yield node
+    _stop(node)
+
+
+@pytest.fixture
+def manual_config(chainsig_config: Path, anvil_manual: Anvil) -> Path:
+    """The test's config with base ``local`` on the no-mining node and a short receipt wait."""
+    chainsig_config.write_text(f'[chains.base.local]\nrpc_url = "{anvil_manual.url}"\nreceipt_timeout = 0.3\n')
+    return chainsig_config
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def time_reference(path: Path, repeat: int) -> tuple[float, str] | None:
     if node is None or shutil.which("npm") is None:
         return None
     if not (REFERENCE / "node_modules" / "chainsig.js").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REFERENCE, check=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REFERENCE, check=True)
     times, last = [], ""
     for _ in range(repeat):
         out = subprocess.run([node, str(REFERENCE / "derive.mjs"), str(path)], capture_output=True, text=True, check=True)

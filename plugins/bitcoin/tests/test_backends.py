@@ -1,0 +1,175 @@
+"""The Esplora and Bitcoin Core adapters against loopback servers with the documented bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chainsig_core.errors import ConfigError, InvalidInputError, RpcError
+from chainsig_core.flow import sign_prepared
+from chainsig_core.signers.dev import DevSigner
+from chainsig_core.types import ChainEndpoint, DerivedAccount, TransferRequest
+
+from chainsig_bitcoin.backends import get_backend
+
+RECIPIENT = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+
+
+def _core_endpoint(server: Any, **extra: Any) -> ChainEndpoint:
+    return ChainEndpoint(server.url + "/", {"backend": "core", "rpc_user": "rpcuser", "rpc_password": "rpcpass", **extra})
+
+
+def _own_spk(btc: Any, sender: DerivedAccount, kind: str) -> bytes:
+    from chainsig_bitcoin.addresses import script_pubkey
+
+    return script_pubkey(sender.public_key.compressed, kind)
+
+
+# -- Esplora ------------------------------------------------------------------------------------
+
+
+def test_esplora_reads(esplora: Any, ledger: Any, btc: Any, sender: DerivedAccount) -> None:
+    spk = _own_spk(btc, sender, "p2wpkh")
+    funding = ledger.fund(spk, 50_000, 70_000)
+    ledger.fund(spk, 1_000, confirmed=False)
+    address = btc.address(sender.public_key, "regtest")
+    backend = get_backend(ChainEndpoint(esplora.url), "regtest")
+    utxos = backend.utxos(address)
+    assert sorted((u.value, u.confirmed) for u in utxos) == [(1_000, False), (50_000, True), (70_000, True)]
+    assert backend.balance(address) == 121_000
+    assert backend.fee_rate(6) == Decimal("68.285")
+    assert backend.fee_rate(10) == Decimal("1.027")  # next target the server estimates: 144
+    assert backend.raw_transaction(funding) == ledger.txs[funding]
+    status = backend.tx_status(funding)
+    assert status.known and status.confirmed
+    assert not backend.tx_status("ab" * 32).known
+    assert esplora.requests_to(f"/address/{address}/utxo", "GET")
+
+
+def test_esplora_errors_are_one_line(esplora: Any) -> None:
+    backend = get_backend(ChainEndpoint(esplora.url), "regtest")
+    with pytest.raises(RpcError, match="Invalid Bitcoin address"):
+        backend.utxos("bcrt1-nonsense")
+    with pytest.raises(RpcError, match="bad-txns-inputs-missingorspent"):
+        backend.broadcast("0200000001" + "ab" * 32 + "00000000" + "00" + "ffffffff" + "00" + "00000000")
+    with pytest.raises(RpcError, match="TX decode failed"):
+        backend.broadcast("00")
+    with pytest.raises(RpcError, match="Transaction not found"):
+        backend.raw_transaction("cd" * 32)
+    esplora.fee_estimates = {}
+    with pytest.raises(RpcError, match="--fee-rate"):
+        backend.fee_rate()
+    esplora.add("GET", "/fee-estimates", body=b"<html>bad gateway</html>", status=502)
+    with pytest.raises(RpcError, match="HTTP 502"):
+        backend.fee_rate()
+
+
+def test_unreachable_backend() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    backend = get_backend(ChainEndpoint(f"http://user:secret@127.0.0.1:{port}", {"timeout": 2}), "regtest")
+    with pytest.raises(RpcError) as err:
+        backend.balance(RECIPIENT)
+    assert "secret" not in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["p2wpkh", "p2pkh"])
+def test_send_through_esplora(
+    kind: str, esplora: Any, ledger: Any, btc: Any, sender: DerivedAccount, chainsig_dev_signer: DevSigner
+) -> None:
+    spk = _own_spk(btc, sender, kind)
+    ledger.fund(spk, 200_000, 300_000, 250_000)
+    endpoint = ChainEndpoint(esplora.url)
+    request = TransferRequest(sender, RECIPIENT, "0.005", address_type=kind, options={"conf_target": 1})
+    prepared = btc.prepare(request, "regtest", endpoint)
+    assert prepared.summary["fee_rate"] == "87.882"
+    assert len(prepared.payloads) == 2
+    if kind == "p2pkh":  # the PSBT carries the previous transactions fetched from Esplora
+        from embit.psbt import PSBT
+
+        assert all(i.non_witness_utxo is not None for i in PSBT.from_string(prepared.tx["psbt"]).inputs)
+    signed = btc.finalize(prepared, sign_prepared(chainsig_dev_signer, prepared))
+    receipt = btc.broadcast(signed, endpoint)
+    assert receipt.tx_hash == signed.tx_hash and receipt.status == "broadcast"
+    (post,) = esplora.requests_to("/tx", "POST")
+    assert post.body.decode() == signed.raw
+    assert ledger.mempool == [signed.tx_hash]
+    # the change is back at the sender, unconfirmed
+    assert btc.balance(prepared.from_address, "regtest", endpoint).amount == 750_000 - 500_000 - prepared.summary["fee"]
+    with pytest.raises(RpcError, match="missingorspent"):  # the same outputs cannot be spent twice
+        btc.broadcast(signed, endpoint)
+
+
+# -- Bitcoin Core -------------------------------------------------------------------------------
+
+
+def test_core_reads(core_node: Any, ledger: Any, btc: Any, sender: DerivedAccount) -> None:
+    spk = _own_spk(btc, sender, "p2wpkh")
+    funding = ledger.fund(spk, 12_345_678, 1)
+    address = btc.address(sender.public_key, "regtest")
+    backend = get_backend(_core_endpoint(core_node), "regtest")
+    assert sorted(u.value for u in backend.utxos(address)) == [1, 12_345_678]
+    assert all(u.script_pubkey == spk for u in backend.utxos(address))
+    assert backend.balance(address) == 12_345_679
+    assert backend.fee_rate(6) == Decimal("12.345")  # 0.00012345 BTC/kvB
+    assert backend.raw_transaction(funding) == ledger.txs[funding]
+    assert backend.tx_status(funding).confirmed
+    assert not backend.tx_status("ef" * 32).known
+    call = core_node.requests_to("/", "POST")[0].json()
+    assert call["jsonrpc"] == "1.0" and call["method"] == "scantxoutset"
+    assert call["params"] == ["start", [f"addr({address})"]]
+
+
+def test_core_errors(core_node: Any, btc: Any, sender: DerivedAccount, tmp_path: Any) -> None:
+    backend = get_backend(_core_endpoint(core_node), "regtest")
+    with pytest.raises(RpcError, match=r"\(-5\): No such mempool"):
+        backend.raw_transaction("ef" * 32)
+    with pytest.raises(RpcError, match=r"\(-22\): TX decode failed"):
+        backend.broadcast("00")
+    core_node.fee_result = {"errors": ["Insufficient data or no feerate found"], "blocks": 0}
+    with pytest.raises(RpcError, match="Insufficient data"):
+        backend.fee_rate()
+    wrong = get_backend(_core_endpoint(core_node, rpc_password="nope"), "regtest")
+    with pytest.raises(RpcError, match="401") as err:
+        wrong.balance(RECIPIENT)
+    assert "nope" not in str(err.value)
+    cookie = tmp_path / ".cookie"
+    cookie.write_text("rpcuser:rpcpass")
+    via_cookie = get_backend(ChainEndpoint(core_node.url, {"backend": "core", "rpc_cookie_file": str(cookie)}), "regtest")
+    assert via_cookie.balance(RECIPIENT) == 0
+    with pytest.raises(ConfigError):
+        get_backend(ChainEndpoint(core_node.url, {"backend": "core", "rpc_cookie_file": str(tmp_path / "missing")}), "regtest")
+    with pytest.raises(ConfigError):
+        get_backend(ChainEndpoint(core_node.url, {"backend": "electrum"}), "regtest")
+    with pytest.raises(InvalidInputError, match="--utxos"):
+        get_backend(ChainEndpoint(None), "regtest")
+
+
+def test_send_through_core(
+    core_node: Any, ledger: Any, btc: Any, sender: DerivedAccount, chainsig_dev_signer: DevSigner
+) -> None:
+    ledger.fund(_own_spk(btc, sender, "p2wpkh"), 100_000)
+    endpoint = _core_endpoint(core_node)
+    prepared = btc.prepare(TransferRequest(sender, RECIPIENT, "0.0004"), "regtest", endpoint)
+    assert prepared.summary["fee_rate"] == "12.345"
+    signed = btc.finalize(prepared, sign_prepared(chainsig_dev_signer, prepared))
+    receipt = btc.broadcast(signed, endpoint)
+    assert receipt.status == "broadcast" and receipt.tx_hash == signed.tx_hash
+    methods = [r.json()["method"] for r in core_node.requests_to("/", "POST")]
+    assert methods == ["estimatesmartfee", "scantxoutset", "sendrawtransaction", "getrawtransaction"]
+
+
+def test_offline_prepare_needs_no_network(
+    btc: Any, sender: DerivedAccount, utxo_file: Callable[..., Any]
+) -> None:
+    """--utxos and --fee-rate: an endpoint that does not exist is never contacted."""
+    endpoint = ChainEndpoint("http://127.0.0.1:9", {"backend": "core"})
+    request = TransferRequest(sender, RECIPIENT, "0.0001", options={"utxos": str(utxo_file(50_000)), "fee_rate": "1.5"})
+    prepared = btc.prepare(request, "regtest", endpoint)
+    assert prepared.summary["fee_rate"] == "1.5"

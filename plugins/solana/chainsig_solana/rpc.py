@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -170,7 +171,7 @@ def broadcast_transaction(chain: SolanaChain, signed: SignedTx, rpc: ChainEndpoi
         If the node cannot be reached.
     """
     from solana.rpc.commitment import Confirmed
-    from solana.rpc.types import TxOpts
+    from solana.rpc.models import TxOpts
     from solders.signature import Signature as SoldersSignature
     from solders.transaction import VersionedTransaction
 
@@ -248,7 +249,13 @@ def rpc_error_message(exc: Exception) -> str:
     """The node's one-line message from a solana-py ``RPCException`` (with the simulation's
     last log line for preflight failures)."""
     (error, *_) = exc.args or (exc,)
-    message = getattr(error, "message", None) or str(error)
+    message = getattr(error, "message", None)
+    if not message:
+        # Fieldless errors (e.g. -32003) parse to an enum member such as
+        # RpcCustomErrorFieldless.TransactionSignatureVerificationFailure: say it in words.
+        name = str(error).rpartition(".")[2]
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+        message = words[:1].upper() + words[1:].lower()
     data = getattr(error, "data", None)
     logs = getattr(data, "logs", None) if data is not None else None
     if logs:

@@ -162,9 +162,10 @@ def decode_address(address: str, network: str | BitcoinNetwork) -> bytes:
     text = address.strip()
     if len(text) > 90:
         raise InvalidAddressError(f"{text[:20]}… is too long to be a bitcoin address")
-    hrp, sep, _ = text.lower().rpartition("1")
-    if sep and hrp in {n.hrp for n in NETWORKS.values()}:
-        return _decode_segwit(text, hrp, net)
+    lowered = text.lower()
+    for hrp in sorted({n.hrp for n in NETWORKS.values()}, key=len, reverse=True):
+        if lowered.startswith(hrp + "1"):
+            return _decode_segwit(text, hrp, net)
     try:
         raw = base58.b58decode_check(text)
     except ValueError:
@@ -188,7 +189,7 @@ def _decode_segwit(text: str, hrp: str, net: BitcoinNetwork) -> bytes:
         raise InvalidAddressError(f"{text!r} mixes upper and lower case")
     version, program = bech32.decode(hrp, text.lower())
     if version is None:
-        raise InvalidAddressError(f"{text!r} is not a valid segwit address (bad bech32 checksum)")
+        raise InvalidAddressError(f"{text!r} is not a valid segwit address (bad bech32 checksum or character)")
     if hrp != net.hrp:
         raise _wrong_network(text, net, _networks_of_hrp(hrp))
     program = bytes(program)

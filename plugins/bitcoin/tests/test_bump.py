@@ -88,7 +88,7 @@ def test_bump_fee_cli_from_bundle_and_from_txid(
     assert one.summary["fee"] > prepared.summary["fee"]
     replacement = runner.invoke(cli, ["finalize", str(tmp_path / "b2.json"), "--sign"])
     assert replacement.exit_code == 0, replacement.output
-    raw = json.loads(replacement.output)["raw"]
+    raw = json.loads(replacement.stdout)["raw"]
     from btclib.tx.tx import Tx
 
     assert {(i.prev_out.tx_id.hex(), i.prev_out.vout) for i in Tx.parse(bytes.fromhex(raw)).vin} == {

@@ -1,0 +1,158 @@
+"""The command line: derive, send --dry-run, prepare/finalize with PSBT, and bad input —
+one clear line, the right exit status, and nothing signed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from chainsig_core.cli import cli
+from chainsig_core.signers.dev import DevSigner
+
+RECIPIENT = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+SENDER = ["--network", "dev", "--account", "alice.near", "--path", "bitcoin-1"]
+
+
+@pytest.fixture
+def signing_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Records every payload the dev signer is asked to sign."""
+    calls: list[Any] = []
+    original = DevSigner._request_signature
+
+    async def recording(self: DevSigner, request: Any) -> Any:
+        calls.append(request)
+        return await original(self, request)
+
+    monkeypatch.setattr(DevSigner, "_request_signature", recording)
+    return calls
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_derive_json(vectors: Any) -> None:
+    row = next(r for r in vectors("derivation.json")["derived"] if r["network"] == "testnet")
+    result = _run("derive", "--network", "testnet", "--chain", "bitcoin", "--account", row["account"],
+                  "--path", row["path"], "--address-type", "p2pkh", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["address"] == row["btc_p2pkh"] and out["chain_network"] == "testnet" and out["address_type"] == "p2pkh"
+    result = _run("derive", "--network", "testnet", "--chain", "bitcoin", "--chain-network", "signet",
+                  "--account", row["account"], "--path", row["path"], "--json")
+    assert json.loads(result.stdout)["address"] == row["btc_p2wpkh"]
+
+
+@pytest.mark.parametrize("kind", ["p2wpkh", "p2pkh"])
+def test_send_dry_run_prints_verified_raw(kind: str, utxo_file: Callable[..., Path], signing_calls: list[Any]) -> None:
+    from btclib.tx.tx import Tx
+
+    path = utxo_file(30_000, 40_000)
+    result = _run("send", *SENDER, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.0006",
+                  "--address-type", kind, "--utxos", str(path), "--fee-rate", "2", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "signed" and out["amount"] == "0.0006" and out["chain_network"] == "regtest"
+    assert Tx.parse(bytes.fromhex(out["raw"])).id.hex() == out["tx_hash"]
+    assert len(signing_calls) == 2
+
+
+def test_prepare_finalize_and_psbt_commands(tmp_path: Path, utxo_file: Callable[..., Path]) -> None:
+    bundle, signed, psbt_file = tmp_path / "bundle.json", tmp_path / "signed.json", tmp_path / "tx.psbt"
+    result = _run("prepare", *SENDER, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "25000sat",
+                  "--utxos", str(utxo_file(100_000)), "--fee-rate", "3", "--no-rbf", "-o", str(bundle))
+    assert result.exit_code == 0, result.output
+    data = json.loads(bundle.read_text())
+    assert data["summary"]["rbf"] is False and data["summary"]["amount_sats"] == 25_000
+    assert _run("bitcoin", "psbt-export", str(bundle), "-o", str(psbt_file)).exit_code == 0
+    # another wallet's PSBT becomes a bundle for the same key, with the same payloads
+    imported = _run("bitcoin", "psbt-import", str(psbt_file), *SENDER)
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["payloads"] == data["payloads"]
+    result = _run("finalize", str(bundle), "--sign", "-o", str(signed))
+    assert result.exit_code == 0, result.output
+    signed_psbt = _run("bitcoin", "psbt-export", str(signed))
+    assert signed_psbt.exit_code == 0 and signed_psbt.stdout.strip().startswith("cHNidP")
+    # wrong sender for the PSBT
+    other = _run("bitcoin", "psbt-import", str(psbt_file), "--network", "dev", "--account", "bob.near", "--path", "x")
+    assert other.exit_code == 2 and "not locked to the derived key" in other.output
+
+
+def _one_line_error(result: Any, code: int, fragment: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and fragment in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args,code,fragment",
+    [
+        (("--to", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt081", "--amount", "0.0001"), 2, "checksum"),
+        (("--to", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "--amount", "0.0001"), 2, "not bitcoin regtest"),
+        (("--to", "0x1234", "--amount", "0.0001"), 2, "not a bitcoin address"),
+        (("--to", RECIPIENT, "--amount", "200sat"), 2, "dust"),
+        (("--to", RECIPIENT, "--amount", "0"), 2, "dust"),
+        (("--to", RECIPIENT, "--amount", "0.000000001"), 2, "decimals"),
+        (("--to", RECIPIENT, "--amount", "-1"), 2, "negative"),
+        (("--to", RECIPIENT, "--amount", "1"), 3, "insufficient funds"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "5000"), 2, "guard"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "0.5"), 2, "minimum relay"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "abc"), 2, "not a number"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--token", "USDT"), 2, "no tokens"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--address-type", "p2tr"), 2, "unknown address type"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--chain-network", "litecoin"), 2, "unknown chain network"),
+    ],
+)
+def test_bad_send_input(args: tuple[str, ...], code: int, fragment: str, utxo_file: Callable[..., Path], signing_calls: list[Any]) -> None:
+    base = ["send", *SENDER, "--chain", "bitcoin", "--utxos", str(utxo_file(50_000)), "--dry-run"]
+    if "--fee-rate" not in args:
+        base += ["--fee-rate", "2"]
+    _one_line_error(_run(*base, *args), code, fragment)
+    assert signing_calls == []
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        ("not json", "not valid JSON"),
+        ('{"txid": "00"}', "JSON list"),
+        ('[{"txid": "zz", "vout": 0, "value": 1000}]', "txid"),
+        ('[{"txid": "' + "ab" * 32 + '", "vout": -1, "value": 1000}]', "vout"),
+        ('[{"txid": "' + "ab" * 32 + '", "vout": 0, "value": 0.001}]', "integer number of satoshis"),
+        ('[{"txid": "' + "ab" * 32 + '", "vout": 0, "value": 1000, "amount": 1}]', "unknown field"),
+        ('[{"txid": "' + "ab" * 32 + '", "vout": 0, "value": 1000}, {"txid": "' + "ab" * 32 + '", "vout": 0, "value": 1000}]', "twice"),
+        ('[{"txid": "' + "ab" * 32 + '", "vout": 0, "value": 100000, "scriptPubKey": "0014' + "00" * 20 + '"}]', "not locked to the sender"),
+    ],
+)
+def test_malformed_utxo_file(content: str, fragment: str, tmp_path: Path, signing_calls: list[Any]) -> None:
+    path = tmp_path / "utxos.json"
+    path.write_text(content)
+    result = _run("send", *SENDER, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.0001",
+                  "--utxos", str(path), "--fee-rate", "2", "--dry-run")
+    _one_line_error(result, 2, fragment)
+    assert signing_calls == []
+
+
+def test_missing_utxo_file_and_no_endpoint(tmp_path: Path, signing_calls: list[Any]) -> None:
+    base = ["send", *SENDER, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.0001", "--dry-run"]
+    _one_line_error(_run(*base, "--utxos", str(tmp_path / "nope.json"), "--fee-rate", "2"), 2, "cannot read UTXO file")
+    _one_line_error(_run(*base, "--fee-rate", "2"), 2, "no bitcoin regtest endpoint")
+    assert signing_calls == []
+
+
+def test_balance_through_esplora(esplora: Any, ledger: Any) -> None:
+    from chainsig_bitcoin.addresses import decode_address
+
+    ledger.fund(decode_address(RECIPIENT, "regtest"), 123_456)
+    result = _run("balance", "--chain", "bitcoin", "--chain-network", "regtest", "--address", RECIPIENT,
+                  "--rpc-url", esplora.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["amount"] == "0.00123456"
+    _one_line_error(_run("balance", "--chain", "bitcoin", "--chain-network", "regtest", "--address", "tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7",
+                         "--rpc-url", esplora.url), 2, "not bitcoin regtest")

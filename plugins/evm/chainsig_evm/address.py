@@ -14,6 +14,7 @@ from chainsig_core.errors import InvalidAddressError, InvalidKeyError
 from chainsig_core.keys import Curve, PublicKey
 
 _HEX40 = re.compile(r"0[xX]([0-9a-fA-F]{40})")
+_HIGH_NIBBLES = frozenset("89abcdef")
 
 
 def keccak256(data: bytes) -> bytes:
@@ -52,9 +53,8 @@ def to_checksum_address(raw: bytes | str) -> str:
             raise InvalidAddressError("an EVM address is 40 hex digits")
         lower = body.lower()
     digest = keccak256(lower.encode("ascii")).hex()
-    return "0x" + "".join(
-        c.upper() if c.isalpha() and int(d, 16) >= 8 else c for c, d in zip(lower, digest[:40], strict=True)
-    )
+    # Upper-case a letter where the digest's nibble is ≥ 8 (upper() leaves digits alone).
+    return "0x" + "".join(c.upper() if d in _HIGH_NIBBLES else c for c, d in zip(lower, digest[:40], strict=True))
 
 
 def address_from_public_key(public_key: PublicKey) -> str:

@@ -41,15 +41,26 @@ def hash160(data: bytes) -> bytes:
 
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+# The reference loop XORs GEN[i] for each set bit i of the top five bits; precomputing that XOR
+# for all 32 values of the top bits gives the same checksum about ten times faster.
+def _top_table() -> tuple[int, ...]:
+    table = []
+    for top in range(32):
+        acc = 0
+        for i in range(5):
+            if (top >> i) & 1:
+                acc ^= _GEN[i]
+        table.append(acc)
+    return tuple(table)
+
+
+_TOP = _top_table()
 
 
 def _polymod(values: list[int]) -> int:
     chk = 1
     for value in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ value
-        for i in range(5):
-            chk ^= _GEN[i] if (top >> i) & 1 else 0
+        chk = ((chk & 0x1FFFFFF) << 5) ^ value ^ _TOP[chk >> 25]
     return chk
 
 

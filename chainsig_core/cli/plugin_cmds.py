@@ -59,3 +59,25 @@ def plugins(ctx: click.Context, json_out: bool) -> None:
     )
     for message in plugin_errors():
         click.echo(message, err=True)
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option("--directory", "-d", type=click.Path(file_okay=False), default=None,
+              help="Where to create the project (default: ./chainsig-NAME; must be empty).")
+@json_option
+def new_plugin(name: str, directory: str | None, json_out: bool) -> None:
+    """Write a working skeleton chain plugin NAME, with its tests, to start from."""
+    from ..scaffold import create_plugin
+
+    skeleton = create_plugin(name, directory)
+    if json_out:
+        emit_json(skeleton.to_json())
+        return
+    click.echo(f"created {skeleton.distribution} in {skeleton.directory}")
+    for path in skeleton.files:
+        click.echo(f"  {path.relative_to(skeleton.directory)}")
+    click.echo(
+        f"next: cd {skeleton.directory} && pip install -e '.[test]' && pytest "
+        f"(then: chainsig chains; see docs/plugins.md)"
+    )

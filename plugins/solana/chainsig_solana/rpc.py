@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,11 +48,12 @@ class SolanaRpc:
         Seconds per HTTP request.
     """
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT, *, shared: bool = False) -> None:
         self.url = url
         self._loop = asyncio.new_event_loop()
         self._client: AsyncClient | None = None
         self._timeout = timeout
+        self._shared = shared
 
     def call(self, what: str, make: Callable[[AsyncClient], Awaitable[T]]) -> T:
         """Run ``make(client)`` and map solana-py's errors.
@@ -66,7 +68,7 @@ class SolanaRpc:
 
         client = self._client_now()
         try:
-            return self._loop.run_until_complete(make(client))
+            return self._run(make(client))
         except RPCException as exc:
             raise RpcError(f"{what}: {rpc_error_message(exc)}") from None
         except SolanaRpcException as exc:
@@ -83,14 +85,32 @@ class SolanaRpc:
             async def make() -> AsyncClient:
                 return AsyncClient(self.url, timeout=self._timeout)
 
-            self._client = self._loop.run_until_complete(make())
+            self._client = self._run(make())
         return self._client
 
+    def _run(self, coro: Awaitable[T]) -> T:
+        """Run ``coro`` on the private loop — on a helper thread when this thread already runs
+        an event loop (a caller inside asyncio code), which cannot nest another one."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._loop.run_until_complete(coro)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(self._loop.run_until_complete, coro).result()
+
     def close(self) -> None:
+        """Close the HTTP session and the private loop (kept open for a shared client)."""
+        if self._shared:
+            return
+        self.close_now()
+
+    def close_now(self) -> None:
         """Close the HTTP session and the private loop."""
         if self._client is not None:
             try:
-                self._loop.run_until_complete(self._client.close())
+                self._run(self._client.close())
             except Exception:  # closing must never mask the real outcome
                 pass
             self._client = None
@@ -124,9 +144,13 @@ class RpcLedger(SolanaRpc):
         return AccountSnapshot(value.lamports, str(value.owner), bytes(value.data), value.executable)
 
     def rent_exempt_minimum(self, data_len: int) -> int:
-        return self.call(
-            "getMinimumBalanceForRentExemption", lambda c: c.get_minimum_balance_for_rent_exemption(data_len)
-        ).value
+        # Rent parameters are fixed per cluster: ask once per size.
+        cache: dict[int, int] = self.__dict__.setdefault("_rent", {})
+        if data_len not in cache:
+            cache[data_len] = self.call(
+                "getMinimumBalanceForRentExemption", lambda c: c.get_minimum_balance_for_rent_exemption(data_len)
+            ).value
+        return cache[data_len]
 
     def fee_for_message(self, message: bytes) -> int:
         from solana.rpc.commitment import Confirmed
@@ -152,9 +176,22 @@ def endpoint_url(rpc: ChainEndpoint) -> str:
     return rpc.url
 
 
+_per_thread = threading.local()
+
+
 def ledger_for(rpc: ChainEndpoint) -> RpcLedger:
-    """An :class:`RpcLedger` for ``rpc`` (the caller closes it)."""
-    return RpcLedger(endpoint_url(rpc), _float_setting(rpc, "timeout", DEFAULT_TIMEOUT))
+    """The :class:`RpcLedger` for ``rpc``, shared by the calls of this thread.
+
+    Creating solana-py's client builds a TLS context (~70 ms, loading the CA store) even for
+    plain-HTTP URLs, so each thread keeps one open client per (URL, timeout); ``close()`` on it
+    is a no-op and the process exit releases it.
+    """
+    key = (endpoint_url(rpc), _float_setting(rpc, "timeout", DEFAULT_TIMEOUT))
+    cache: dict[tuple[str, float], RpcLedger] = _per_thread.__dict__.setdefault("ledgers", {})
+    ledger = cache.get(key)
+    if ledger is None or ledger._loop.is_closed():
+        ledger = cache[key] = RpcLedger(key[0], key[1], shared=True)
+    return ledger
 
 
 def broadcast_transaction(chain: SolanaChain, signed: SignedTx, rpc: ChainEndpoint) -> Receipt:
@@ -184,7 +221,7 @@ def broadcast_transaction(chain: SolanaChain, signed: SignedTx, rpc: ChainEndpoi
         raise InvalidInputError("the signed transaction's tx_hash is not its signature")
     confirm_timeout = _float_setting(rpc, "confirm_timeout", DEFAULT_CONFIRM_TIMEOUT)
     opts = TxOpts(skip_confirmation=True, skip_preflight=False, preflight_commitment=Confirmed)
-    with SolanaRpc(endpoint_url(rpc), _float_setting(rpc, "timeout", DEFAULT_TIMEOUT)) as client:
+    with ledger_for(rpc) as client:
         try:
             sent = client.call("sendTransaction", lambda c: c.send_raw_transaction(raw, opts)).value
         except RpcError as exc:

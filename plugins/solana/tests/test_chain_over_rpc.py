@@ -102,3 +102,14 @@ def test_unreachable_rpc_is_one_clear_error(chain, sender, new_keypair) -> None:
         chain.balance(sender.address, "local", endpoint)
     with pytest.raises(RpcError, match="no Solana RPC URL"):
         chain.balance(sender.address, "local", ChainEndpoint(None))
+
+
+def test_chain_calls_work_from_inside_asyncio(chain, local_rpc, rpc_endpoint, sender) -> None:
+    import asyncio
+
+    _fund(local_rpc, sender.address, 10**9)
+
+    async def inside() -> int:
+        return chain.balance(sender.address, "local", rpc_endpoint).amount
+
+    assert asyncio.run(inside()) == 10**9

@@ -66,3 +66,30 @@ def test_session_ids_bind_parameters() -> None:
     assert session_id("dkg", epoch=1) != session_id("dkg", epoch=2)
     assert session_id("dkg", epoch=1) != session_id("reshare", epoch=1)
     assert len(session_id("dkg")) == 32
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_decoding_arbitrary_bytes_fails_only_with_message_error(data: bytes) -> None:
+    try:
+        message = decode(data)
+    except MessageError:
+        return
+    assert message.encode() == data
+
+
+@settings(max_examples=100, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=200), flip=st.integers(min_value=0, max_value=255))
+def test_any_truncation_or_byte_flip_is_refused_or_canonical(cut: int, flip: int) -> None:
+    raw = _message().encode()
+    for candidate in (raw[: cut % len(raw)], raw[:cut % len(raw)] + bytes([flip])
+                      + raw[cut % len(raw) + 1:]):
+        try:
+            decoded = decode(candidate)
+        except MessageError:
+            continue
+        assert decoded.encode() == candidate

@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 15.0
-"""Seconds for one HTTP request to the node."""
+"""Seconds for one HTTP request to the node (``timeout`` in the chain network's config table)."""
+
+DEFAULT_RETRIES = 2
+"""Retries of an idempotent read after a connection or HTTP error (``retries`` in the config)."""
+
+RETRY_BACKOFF = 0.1
+"""Seconds before the first retry, doubled for each further one."""
 
 # Phrases nodes (geth, anvil, reth, op-geth) use when the sender cannot pay.
 _FUNDS_PHRASES = ("insufficient funds", "insufficient balance")
@@ -51,10 +57,22 @@ class EvmRpc:
             raise RpcError("no RPC URL for this chain network: pass --rpc-url or set it in the config")
         from web3 import Web3
 
-        timeout = float(endpoint.settings.get("timeout", DEFAULT_TIMEOUT))
+        from web3.providers.rpc.utils import ExceptionRetryConfiguration
+
+        settings = endpoint.settings
+        timeout = float(settings.get("timeout", DEFAULT_TIMEOUT))
+        # web3's default retries idempotent reads 5 times over ~4 s; a CLI user waiting on a
+        # node that is down deserves a quicker answer. Reads still retry transient failures.
+        retry = ExceptionRetryConfiguration(
+            errors=(OSError,),  # requests' ConnectionError, HTTPError and Timeout are OSErrors
+            retries=int(settings.get("retries", DEFAULT_RETRIES)),
+            backoff_factor=RETRY_BACKOFF,
+        )
         self.url = endpoint.url
         self.where = redact_url(endpoint.url)
-        self.w3: Web3 = Web3(Web3.HTTPProvider(endpoint.url, request_kwargs={"timeout": timeout}))
+        self.w3: Web3 = Web3(
+            Web3.HTTPProvider(endpoint.url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+        )
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -173,6 +191,10 @@ def _rpc_message(exc: Exception) -> str:
 
 
 def _reason(exc: OSError) -> str:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if status is not None:
+        return f"HTTP {status}"
     text = str(exc)
     for marker in ("Connection refused", "timed out", "Name or service not known", "No route to host"):
         if marker.lower() in text.lower():

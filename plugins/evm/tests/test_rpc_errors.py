@@ -1,0 +1,55 @@
+"""Nodes that misbehave: HTTP errors, garbage, JSON-RPC errors — one clear error, nothing signed."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainsig_core import ChainEndpoint, ChainError, RpcError, TransferRequest, derive_address
+from chainsig_core.plugins import get_chain
+from chainsig_core.testing.http_server import CannedResponse
+
+RECIPIENT = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+
+
+def _prepare(url: str, chain_network: str = "local", settings: dict | None = None, options: dict | None = None):
+    sender = derive_address(chain="ethereum", account="dev.near", path="rpc", network="dev").derived_account
+    request = TransferRequest(sender, RECIPIENT, "0.01", options=options or {})
+    return get_chain("ethereum").prepare(request, chain_network, ChainEndpoint(url=url, settings=settings or {}))
+
+
+def test_http_error_status(chainsig_config, chainsig_http_server) -> None:
+    chainsig_http_server.add("POST", "/", status=503, body=b"overloaded")
+    with pytest.raises(RpcError, match="HTTP 503") as info:
+        _prepare(chainsig_http_server.url + "/")
+    assert "\n" not in str(info.value)
+
+
+def test_garbage_answer(chainsig_config, chainsig_http_server) -> None:
+    chainsig_http_server.add("POST", "/", body=b"<html>not json</html>")
+    with pytest.raises(RpcError, match="unexpected answer"):
+        _prepare(chainsig_http_server.url + "/")
+
+
+def test_json_rpc_error(chainsig_config, chainsig_http_server) -> None:
+    def answer(request):
+        return CannedResponse(json={"jsonrpc": "2.0", "id": request.json()["id"], "error": {"code": -32000, "message": "rate limited"}})
+
+    chainsig_http_server.add("POST", "/", handler=answer)
+    with pytest.raises(ChainError, match="rate limited"):
+        _prepare(chainsig_http_server.url + "/")
+
+
+def test_configured_chain_id_lets_local_prepare_offline(chainsig_config) -> None:
+    options = {"nonce": 0, "gas": 21000, "max_fee": "1", "priority_fee": "1"}
+    prepared = _prepare("http://127.0.0.1:9", settings={"chain_id": 1337}, options=options)
+    assert prepared.tx["chainId"] == 1337
+
+
+def test_node_of_the_wrong_chain(chainsig_config, chainsig_http_server) -> None:
+    def answer(request):
+        return CannedResponse(json={"jsonrpc": "2.0", "id": request.json()["id"], "result": "0x1"})
+
+    chainsig_http_server.add("POST", "/", handler=answer)
+    with pytest.raises(ChainError, match="chain id 1, but"):
+        _prepare(chainsig_http_server.url + "/", "sepolia")
+    assert [r.json()["method"] for r in chainsig_http_server.requests] == ["eth_chainId"]

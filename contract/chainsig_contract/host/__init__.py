@@ -1,0 +1,1 @@
+"""The devnet host: a single-shard NEAR-like chain that runs the signer contract."""

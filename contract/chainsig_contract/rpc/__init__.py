@@ -1,0 +1,1 @@
+"""NEAR JSON-RPC over aiohttp for the devnet host."""

@@ -48,7 +48,7 @@ def sign_message_cmd(
     """Sign an EIP-191 personal_sign message with the derived EVM key."""
     from chainsig_core.payloads import parse_payload_hex
 
-    from .messages import personal_sign_message, sign_message
+    from .messages import personal_sign_message
 
     if (message is None) == (message_hex is None):
         raise InvalidInputError("give exactly one of --message TEXT or --message-hex HEX")

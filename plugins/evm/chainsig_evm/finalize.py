@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from chainsig_core.errors import ChainError, InvalidInputError, SignatureVerificationError
 from chainsig_core.signatures import EcdsaSignature, Signature, verify_signature
-from chainsig_core.types import ChainEndpoint, Prepared, Receipt, SignedTx
+from chainsig_core.types import ChainEndpoint, Prepared, Receipt, ReceiptStatus, SignedTx
 
 from .address import address_from_public_key
 from .transactions import (
@@ -91,7 +91,7 @@ def broadcast_signed(chain: EvmChain, signed: SignedTx, endpoint: ChainEndpoint)
         gas_used=int(receipt["gasUsed"]),
         effective_gas_price=int(receipt.get("effectiveGasPrice") or 0),
     )
-    status = "confirmed" if int(receipt["status"]) == 1 else "failed"
+    status: ReceiptStatus = "confirmed" if int(receipt["status"]) == 1 else "failed"
     return Receipt(chain.name, signed.chain_network, tx_hash, status, details)
 
 

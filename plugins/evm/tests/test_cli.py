@@ -97,3 +97,23 @@ def test_bad_input_is_one_line(evm_config, anvil_base, derived, unique_path, arg
     lines = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1 and needle in lines[0], out.stderr
     assert "Traceback" not in out.output and out.stdout == ""
+
+
+def test_token_send_dry_run_and_token_balance(evm_config, anvil_base, derived, unique_path, deploy_token) -> None:
+    sender = derived(unique_path)
+    anvil_base.set_balance(sender, 10**17)
+    token = deploy_token(anvil_base, sender, decimals=2, supply=1000, symbol="CENT")
+    common = ["--chain", "base", "--network", "dev", "--account", "dev.near", "--path", unique_path]
+    out = _run("send", *common, "--to", RECIPIENT, "--amount", "2.5", "--token", token, "--dry-run", "--json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["status"] == "signed" and data["raw"].startswith("0x02") and data["amount"] == "2.5"
+    assert anvil_base.rpc("eth_getTransactionByHash", data["tx_hash"]) is None
+
+    out = _run("send", *common, "--to", RECIPIENT, "--amount", "2.5", "--token", token, "--json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["status"] == "confirmed"
+    out = _run("balance", *common, "--token", token, "--json")
+    assert out.exit_code == 0, out.output
+    balance = json.loads(out.stdout)
+    assert (balance["amount"], balance["symbol"], balance["decimals"], balance["token"]) == ("7.5", "CENT", 2, token)

@@ -125,7 +125,7 @@ def token_balance(svm: Any, token_account: str) -> int | None:
     account = svm.get_account(Pubkey.from_string(token_account))
     if account is None or not account.data:
         return None
-    return TokenAccount.from_bytes(bytes(account.data)).amount
+    return TokenAccount.from_bytes(bytes(account.data)[:165]).amount  # Token-2022 appends extensions
 
 
 def submit(svm: Any, signed: SignedTx) -> Any:

@@ -267,3 +267,32 @@ def test_insufficient_lamports_for_fee_amount_or_rent(svm, sender, prepare_on_sv
 def test_bad_options(funded_sender, prepare_on_svm, new_keypair, options, match) -> None:
     with pytest.raises(InvalidInputError, match=match):
         prepare_on_svm(TransferRequest(funded_sender.account, str(new_keypair().pubkey()), "0.01", options=options))
+
+
+def test_token_2022_mint(svm, funded_sender, prepare_on_svm, sign_and_finalize, helpers, new_keypair) -> None:
+    from solders.keypair import Keypair
+    from solders.message import MessageV0
+    from solders.pubkey import Pubkey
+    from solders.system_program import CreateAccountParams, create_account
+    from solders.transaction import VersionedTransaction
+    from spl.token.constants import MINT_LEN, TOKEN_2022_PROGRAM_ID
+    from spl.token.instructions import create_associated_token_account, get_associated_token_address, initialize_mint2, mint_to_checked
+    from spl.token.models import InitializeMint2Params, MintToCheckedParams
+
+    authority, mint = Keypair(), Keypair()
+    owner = Pubkey.from_string(funded_sender.address)
+    svm.airdrop(authority.pubkey(), helpers.sol)
+    source = get_associated_token_address(owner, mint.pubkey(), TOKEN_2022_PROGRAM_ID)
+    ixs = [
+        create_account(CreateAccountParams(from_pubkey=authority.pubkey(), to_pubkey=mint.pubkey(), lamports=svm.minimum_balance_for_rent_exemption(MINT_LEN), space=MINT_LEN, owner=TOKEN_2022_PROGRAM_ID)),
+        initialize_mint2(InitializeMint2Params(decimals=4, mint=mint.pubkey(), mint_authority=authority.pubkey(), program_id=TOKEN_2022_PROGRAM_ID)),
+        create_associated_token_account(authority.pubkey(), owner, mint.pubkey(), TOKEN_2022_PROGRAM_ID),
+        mint_to_checked(MintToCheckedParams(program_id=TOKEN_2022_PROGRAM_ID, mint=mint.pubkey(), dest=source, mint_authority=authority.pubkey(), amount=50_000, decimals=4, signers=[])),
+    ]
+    result = svm.send_transaction(VersionedTransaction(MessageV0.try_compile(authority.pubkey(), ixs, [], svm.latest_blockhash()), [authority, mint]))
+    assert not hasattr(result, "err"), result
+    recipient = new_keypair().pubkey()
+    prepared = prepare_on_svm(TransferRequest(funded_sender.account, str(recipient), "1.2345", token=str(mint.pubkey())))
+    assert not hasattr(helpers.submit(svm, sign_and_finalize(prepared)), "err")
+    dest = str(get_associated_token_address(recipient, mint.pubkey(), TOKEN_2022_PROGRAM_ID))
+    assert helpers.token_balance(svm, dest) == 12_345

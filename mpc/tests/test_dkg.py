@@ -231,3 +231,31 @@ def test_oversized_or_truncated_wire_bytes_refused() -> None:
 def test_bad_participant_sets_or_thresholds_refused(ids: list[int], k: int) -> None:
     with pytest.raises(ProtocolAbort):
         Dkg("secp256k1", 0, 0, ids, k, 0)
+
+
+@pytest.mark.parametrize("curve", CURVES)
+@pytest.mark.parametrize("replayer", [2, 3], ids=["same-index-other-session", "other-index"])
+def test_recorded_proof_replayed_is_named(curve: str, replayer: int) -> None:
+    """Party 2's real commitment and proof from session A, replayed in session B (epoch 8)."""
+    recorded: dict[str, object] = {}
+
+    class Recorder(Dkg):
+        def _dealing_outgoing(self, round_):  # type: ignore[no-untyped-def]
+            out = super()._dealing_outgoing(round_)
+            if round_.name == "commit":
+                recorded.update(body=out, poly=self._poly)
+            return out
+
+    run(honest(curve, {2: Recorder}))
+
+    class Replayer(Dkg):
+        def _polynomial(self) -> list[int]:
+            return list(recorded["poly"])  # type: ignore[call-overload]
+
+        def _commit_extras(self, coeffs, commitment):  # type: ignore[no-untyped-def]
+            body = recorded["body"]
+            return {"pok_r": body["pok_r"], "pok_z": body["pok_z"]}  # type: ignore[index]
+
+    parties = {i: (Replayer if i == replayer else Dkg)(curve, 0, 8, IDS, 3, i) for i in IDS}
+    router = run(parties)
+    assert_all_name(router, {replayer}, [i for i in IDS if i != replayer])

@@ -101,6 +101,12 @@ class BitcoinChain(Chain):
             else:
                 backend = backend or _backend(rpc, chain_network)
                 utxos = backend.utxos(from_address)
+            for utxo in utxos:
+                if utxo.script_pubkey is not None and utxo.script_pubkey != own_spk:
+                    raise InvalidInputError(
+                        f"output {utxo.outpoint} is not locked to the sender's {kind} address "
+                        f"{from_address} (wrong --utxos file or --address-type?)"
+                    )
             selection = select_coins(utxos, kind, recipient_spk, amount, own_spk, fee_rate)
             spend = build_spend(kind, pubkey, selection.inputs, selection.outputs, rbf=not options.get("no_rbf"))
             prev_txs: dict[str, bytes] = {}
@@ -173,10 +179,19 @@ class BitcoinChain(Chain):
 
     def cli_options(self) -> Sequence[ChainOption]:
         return (
-            ChainOption("--utxos", "Bitcoin: JSON file of UTXOs to spend [{txid, vout, value (sats), scriptPubKey?}]; with --fee-rate no network is used."),
+            ChainOption(
+                "--utxos",
+                "Bitcoin: JSON file of UTXOs to spend [{txid, vout, value (sats), scriptPubKey?}]; "
+                "with --fee-rate no network is used.",
+            ),
             ChainOption("--fee-rate", "Bitcoin: fee rate in sat/vB (default: the back end's estimate)."),
-            ChainOption("--conf-target", "Bitcoin: confirmation target in blocks for the fee estimate (default 6).", type=int),
-            ChainOption("--no-rbf", "Bitcoin: do not signal BIP125 replaceability (default: signal it).", is_flag=True),
+            ChainOption(
+                "--conf-target", "Bitcoin: confirmation target in blocks for the fee estimate (default 6).",
+                type=int,
+            ),
+            ChainOption(
+                "--no-rbf", "Bitcoin: do not signal BIP125 replaceability (default: signal it).", is_flag=True
+            ),
         )
 
 

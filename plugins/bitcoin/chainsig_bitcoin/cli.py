@@ -23,14 +23,20 @@ def bitcoin() -> None:
 def _sender_options(f: Any) -> Any:
     f = click.option("--rpc-url", default=None, help="Esplora or Bitcoin Core URL (overrides the config).")(f)
     f = click.option("--address-type", default=None, help="Sender address form: p2wpkh (default) or p2pkh.")(f)
-    f = click.option("--chain-network", default=None, help="mainnet, testnet, testnet4, signet or regtest (default follows --network).")(f)
+    f = click.option(
+        "--chain-network", default=None,
+        help="mainnet, testnet, testnet4, signet or regtest (default follows --network).",
+    )(f)
     f = click.option("--path", default=None, help="Derivation path.")(f)
     f = click.option("--account", default=None, help="NEAR account that calls sign.")(f)
     f = click.option("--network", default=None, help="NEAR network: mainnet, testnet, devnet, dev …")(f)
     return f
 
 
-def _derive(network: str | None, account: str | None, path: str | None, chain_network: str | None, address_type: str | None) -> Any:
+def _derive(
+    network: str | None, account: str | None, path: str | None, chain_network: str | None,
+    address_type: str | None,
+) -> Any:
     from chainsig_core.derive import derive_address
 
     if not (network and account and path):
@@ -78,6 +84,7 @@ def bump_fee(
             raise InvalidInputError(f"the bundle is for {original.chain}, not bitcoin")
         sender, net = original.sender, original.chain_network
         spend = UnsignedSpend.from_json(original.tx)
+        carried = {k: original.summary[k] for k in ("to", "amount", "amount_sats") if k in original.summary}
         endpoint = chain_endpoint(chain, net, rpc_url)
     else:
         derived = _derive(network, account, path, chain_network, address_type)
@@ -93,12 +100,13 @@ def bump_fee(
         finally:
             backend.close()
         spend = spend_from_transaction(raw, previous, sender.public_key.compressed, derived.address_type)
+        carried = {"replaces": txid.lower()}  # type: ignore[union-attr]
     bumped = bump_spend(spend, rate, endpoint.settings)
     from .psbt import export_psbt
 
     prepared = make_prepared(
         sender, net, bumped, export_psbt(bumped),
-        {"fee_rate": str(rate), "original_fee": spend.fee, "replaces": "bip125"},
+        {**carried, "fee_rate": str(rate), "original_fee": spend.fee},
     )
     write_json_file(output, prepared.to_json())
 

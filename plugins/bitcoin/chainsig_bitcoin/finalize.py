@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from chainsig_core.errors import InvalidInputError, SignatureVerificationError
@@ -36,11 +37,13 @@ class FinalizedSpend:
     signatures_der: tuple[bytes, ...]
 
     def details(self) -> dict[str, Any]:
+        """``vsize``, ``weight``, ``fee`` (sats) and ``fee_rate`` (sat/vB, a decimal string)."""
+        rate = (Decimal(self.fee) / Decimal(self.vsize)).quantize(Decimal("0.001"), rounding=ROUND_DOWN)
         return {
             "vsize": self.vsize,
             "weight": self.weight,
             "fee": self.fee,
-            "fee_rate": f"{self.fee / self.vsize:.3f}".rstrip("0").rstrip("."),
+            "fee_rate": str(rate.normalize()) if rate else "0",
         }
 
 

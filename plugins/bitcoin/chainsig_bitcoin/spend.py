@@ -84,7 +84,7 @@ class UnsignedSpend:
                     f"output {utxo.outpoint} is not locked to the sender's {self.address_type} "
                     f"address (wrong --utxos file or --address-type?)"
                 )
-        for spk, value in self.outputs:
+        for _, value in self.outputs:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError("output values must be non-negative integers of sats")
 

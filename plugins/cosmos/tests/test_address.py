@@ -73,3 +73,23 @@ def test_ed25519_key_refused(cosmos_chain, chainsig_derived_account) -> None:  #
 def test_unknown_chain_network_refused(cosmos_chain) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UnknownNameError, match="unknown chain network"):
         cosmos_chain.address(key_of_secret(5), "osmosis-1")
+
+
+def test_importing_the_plugin_is_cheap() -> None:
+    """``chainsig derive`` imports every plugin: cosmpy, protobuf and requests wait until needed."""
+    import subprocess
+    import sys
+
+    code = ("import sys, chainsig_cosmos; "
+            "print([m for m in ('cosmpy', 'google.protobuf', 'requests', 'ecdsa') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["cosmos", "osmo", "celestia", "a", "cosmosvaloper"]), st.binary(min_size=0, max_size=40))
+def test_fast_encoder_matches_the_reference_bech32(prefix: str, data: bytes) -> None:
+    import bech32
+
+    assert encode_address(prefix, data) == bech32.bech32_encode(prefix, bech32.convertbits(data, 8, 5, True))

@@ -24,7 +24,7 @@ from chainsig_core import (
 )
 from chainsig_core.types import ChainRequest
 
-from .addresses import canonical_address, encode_address
+from .addresses import canonical_address
 
 BUILTIN_CHAIN_NETWORKS = ("mainnet-beta", "devnet", "testnet", "local")
 
@@ -90,7 +90,8 @@ class SolanaChain(Chain):
         self.check_address_type(address_type)
         if public_key.domain_id != self.domain_id:
             raise InvalidKeyError("a Solana address needs an ed25519 key (domain 1)")
-        return encode_address(public_key.data)
+        # PublicKey.base58 is computed once per key and shared with its NEAR key string.
+        return public_key.base58
 
     def validate_address(self, address: str, chain_network: str) -> str:
         """The canonical base58 form of a user-given address.

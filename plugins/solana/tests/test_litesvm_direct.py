@@ -296,3 +296,26 @@ def test_token_2022_mint(svm, funded_sender, prepare_on_svm, sign_and_finalize, 
     assert not hasattr(helpers.submit(svm, sign_and_finalize(prepared)), "err")
     dest = str(get_associated_token_address(recipient, mint.pubkey(), TOKEN_2022_PROGRAM_ID))
     assert helpers.token_balance(svm, dest) == 12_345
+
+
+def test_recipient_account_set_up_at_the_derived_address(svm, funded_sender, prepare_on_svm, sign_and_finalize, helpers, new_keypair) -> None:
+    """The recipient's associated token account written straight into the ledger at the
+    address the ATA program derives: the transfer uses it and creates nothing."""
+    from solders.account import Account
+    from solders.pubkey import Pubkey
+    from solders.token.state import TokenAccount, TokenAccountState
+    from spl.token.constants import TOKEN_PROGRAM_ID
+
+    from chainsig_solana.tokens import associated_token_address
+
+    mint = helpers.create_mint(svm, decimals=1, supply_to=funded_sender.address, amount=100)
+    recipient = str(new_keypair().pubkey())
+    ata = associated_token_address(recipient, mint)
+    state = TokenAccount(mint=Pubkey.from_string(mint), owner=Pubkey.from_string(recipient), amount=7, delegate=None,
+                         state=TokenAccountState.Initialized, is_native=None, delegated_amount=0)
+    svm.set_account(Pubkey.from_string(ata), Account(lamports=svm.minimum_balance_for_rent_exemption(165), data=bytes(state), owner=TOKEN_PROGRAM_ID))
+    prepared = prepare_on_svm(TransferRequest(funded_sender.account, recipient, "2.5", token=mint))
+    assert prepared.summary["creates_recipient_token_account"] is False
+    assert prepared.summary["recipient_token_account"] == ata
+    assert not hasattr(helpers.submit(svm, sign_and_finalize(prepared)), "err")
+    assert helpers.token_balance(svm, ata) == 7 + 25

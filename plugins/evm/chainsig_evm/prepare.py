@@ -19,7 +19,15 @@ from chainsig_core.errors import (
     InvalidInputError,
 )
 from chainsig_core.payloads import validate_payload
-from chainsig_core.types import CallRequest, ChainEndpoint, ChainRequest, Payload, Prepared, TransferRequest
+from chainsig_core.types import (
+    CallRequest,
+    ChainEndpoint,
+    ChainRequest,
+    DerivedAccount,
+    Payload,
+    Prepared,
+    TransferRequest,
+)
 
 from .address import address_from_public_key, parse_address
 from .options import TxOverrides, parse_overrides
@@ -78,7 +86,7 @@ def prepare_request(chain: EvmChain, request: ChainRequest, chain_network: str, 
     tx = build_transaction(sender, intent.to, intent.value, intent.data, chain_id, overrides, rpc)
     if not offline:
         check_funds(chain, rpc(), sender, intent, tx)
-    return make_prepared(chain, chain_network, request, sender, tx, intent)
+    return make_prepared(chain, chain_network, request.sender, sender, tx, intent)
 
 
 def resolve_chain_id(
@@ -250,7 +258,7 @@ def check_funds(chain: EvmChain, rpc: EvmRpc, sender: str, intent: Intent, tx: E
 
 
 def make_prepared(
-    chain: EvmChain, chain_network: str, request: ChainRequest, sender: str, tx: EvmTxJSON, intent: Intent,
+    chain: EvmChain, chain_network: str, account: DerivedAccount, sender: str, tx: EvmTxJSON, intent: Intent,
     label: str = "tx",
 ) -> Prepared:
     """Wrap ``tx`` with its signing payload and a human summary."""
@@ -261,12 +269,12 @@ def make_prepared(
         "symbol": intent.symbol,
         "chain_id": tx["chainId"],
         "nonce": tx["nonce"],
-        "max_fee": format_base_units(tx["gas"] * max_fee_per_gas(tx), chain.decimals),
+        "max_network_fee": format_base_units(tx["gas"] * max_fee_per_gas(tx), chain.decimals),
     }
     if intent.token is not None:
         summary["token"] = intent.token
     return Prepared(
-        chain=chain.name, chain_network=chain_network, sender=request.sender, from_address=sender,
+        chain=chain.name, chain_network=chain_network, sender=account, from_address=sender,
         payloads=(Payload(payload, 0, label),), tx=dict(tx), summary=summary,
     )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from chainsig_core.amounts import format_base_units
 from chainsig_core.errors import ChainError, InvalidInputError
-from chainsig_core.types import ChainEndpoint, DerivedAccount, Prepared, TransferRequest
+from chainsig_core.types import ChainEndpoint, DerivedAccount, Prepared
 
 from .address import address_from_public_key, parse_address
 from .options import TxOverrides, parse_overrides
@@ -106,8 +106,7 @@ def prepare_replacement(
     recipient = tx["to"]
     intent = Intent(recipient, tx["value"], b"", recipient, format_base_units(tx["value"], chain.decimals), symbol)
     check_funds(chain, rpc, address, intent, tx)  # type: ignore[arg-type]
-    request = TransferRequest(sender=sender, to=recipient or address, amount=tx["value"])
-    prepared = make_prepared(chain, chain_network, request, address, tx, intent, label=mode)  # type: ignore[arg-type]
+    prepared = make_prepared(chain, chain_network, sender, address, tx, intent, label=mode)  # type: ignore[arg-type]
     return Prepared(
         prepared.chain, prepared.chain_network, prepared.sender, prepared.from_address,
         prepared.payloads, prepared.tx, {**prepared.summary, "replaces": tx_hash, "mode": mode},

@@ -12,6 +12,7 @@ from chainsig_core import (
     Chain,
     ChainEndpoint,
     ChainOption,
+    ConfigError,
     EcdsaSignature,
     InsufficientFundsError,
     InvalidAmountError,
@@ -118,7 +119,9 @@ class CosmosChain(Chain):
             raise InvalidAmountError("amount must be positive (Cosmos refuses zero-coin sends)")
         options = request.options
         gas_limit = _positive_int(options.get("gas_limit"), "gas limit", self.spec.gas_limit)
-        gas_price = parse_gas_price(rpc.settings.get("gas_price", "0"), "gas_price") if "gas_price" in rpc.settings else self.spec.gas_price
+        gas_price = self.spec.gas_price
+        if "gas_price" in rpc.settings:
+            gas_price = parse_gas_price(rpc.settings["gas_price"], f"[chains.{self.name}.{chain_network}]")
         fee = _positive_int(options.get("fee"), "fee", math.ceil(gas_limit * gas_price), allow_zero=True)
         memo = options.get("memo") or ""
         if not isinstance(memo, str):
@@ -215,14 +218,16 @@ class CosmosChain(Chain):
 
         if not rpc.url:
             raise RpcError(f"no REST URL configured for {self.name} {signed.chain_network}")
-        timeout = float(rpc.settings.get("confirm_timeout", DEFAULT_CONFIRM_TIMEOUT))
+        where = f"[chains.{self.name}.{signed.chain_network}]"
+        timeout = _seconds(rpc.settings.get("confirm_timeout", DEFAULT_CONFIRM_TIMEOUT), f"{where} confirm_timeout")
+        interval = _seconds(rpc.settings.get("poll_interval", 1.0), f"{where} poll_interval")
         client = CosmosRest(rpc.url)
         try:
             accepted = client.broadcast(signed.raw)
             tx_hash = accepted["txhash"].upper()
             if tx_hash != signed.tx_hash:
                 raise RpcError(f"node answered with hash {tx_hash}, expected {signed.tx_hash}")
-            included = client.wait_for_tx(tx_hash, timeout, interval=float(rpc.settings.get("poll_interval", 1.0)))
+            included = client.wait_for_tx(tx_hash, timeout, interval=interval)
         finally:
             client.close()
         if included is None:
@@ -263,6 +268,12 @@ def _format(amount: int, denom: str, chain: CosmosChain) -> str:
     from chainsig_core import format_base_units
 
     return format_base_units(amount, chain.decimals) if denom == chain.spec.denom else str(amount)
+
+
+def _seconds(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+        raise ConfigError(f"{where} must be a number of seconds between 0 and 3600")
+    return float(value)
 
 
 def _uint(value: object, name: str) -> int:

@@ -161,3 +161,12 @@ def test_unreachable_node(cosmos_chain) -> None:  # type: ignore[no-untyped-def]
         cosmos_chain.balance(TO, "local", ChainEndpoint(f"http://127.0.0.1:{port}"))
     with pytest.raises(RpcError, match="http"):
         CosmosRest("ftp://example")
+
+
+@pytest.mark.parametrize("settings", [{"confirm_timeout": "soon"}, {"poll_interval": -1}, {"confirm_timeout": True}])
+def test_bad_wait_settings_are_config_errors(cosmos_chain, signed_tx, cosmos_node, settings) -> None:  # type: ignore[no-untyped-def]
+    from chainsig_core import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[chains.cosmos.local\]"):
+        cosmos_chain.broadcast(signed_tx, ChainEndpoint(cosmos_node.url, settings))
+    assert cosmos_node.submitted == []  # nothing was sent

@@ -167,3 +167,10 @@ def test_any_transfer_finalizes_and_verifies_like_a_node(
     key = PublicKey(prepared.sender.public_key.compressed)
     assert key.verify(doc, raw.signatures[0])
     assert int.from_bytes(raw.signatures[0][32:], "big") <= 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
+def test_bad_gas_price_setting_is_a_config_error(prepare) -> None:  # type: ignore[no-untyped-def]
+    from chainsig_core import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[chains.cosmos.local\]: gas_price"):
+        prepare(settings={"gas_price": "cheap"})

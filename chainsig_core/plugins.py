@@ -42,6 +42,7 @@ _pm: pluggy.PluginManager | None = None
 _infos: list[PluginInfo] = []
 _chains: dict[str, Chain] | None = None
 _chain_errors: list[str] = []
+_generation = 0
 
 
 def _env_list(name: str) -> set[str] | None:
@@ -162,10 +163,17 @@ def _collect_chains() -> dict[str, Chain]:
     return chains
 
 
+def generation() -> int:
+    """A number that changes whenever the set of plugins may have changed (reset, temporary
+    registration); the CLI rebuilds its commands when it does."""
+    return _generation
+
+
 def reset() -> None:
     """Forget loaded plugins and chains (tests; the next call loads them again)."""
-    global _pm, _chains
+    global _pm, _chains, _generation
     with _lock:
+        _generation += 1
         _pm = None
         _chains = None
         _infos.clear()
@@ -178,14 +186,16 @@ def registered_plugin(plugin: ModuleType | object, name: str | None = None) -> I
 
     Chains are collected again on entry and on exit, so the plugin's chains appear and vanish.
     """
-    global _chains
+    global _chains, _generation
     pm = get_plugin_manager()
     pm.register(plugin, name=name)
     with _lock:
         _chains = None
+        _generation += 1
     try:
         yield
     finally:
         pm.unregister(plugin)
         with _lock:
             _chains = None
+            _generation += 1

@@ -22,7 +22,8 @@ class ChainsigGroup(click.Group):
     internal-error report (``CHAINSIG_DEBUG=1`` prints the traceback for bug reports).
     """
 
-    _prepared = False
+    _prepared_generation: int | None = None
+    _core_commands: dict[str, click.Command] | None = None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -51,13 +52,20 @@ class ChainsigGroup(click.Group):
         return super().main(*args, **kwargs)
 
     def prepare(self) -> None:
-        """Load plugins once: attach chain options, run ``register_commands``, report errors."""
-        if self._prepared:
-            return
-        self._prepared = True
-        from ..plugins import get_chains, get_plugin_manager, plugin_errors
+        """Load plugins: attach chain options, run ``register_commands``, report errors.
+
+        Done once per plugin set: core's commands are copied before chain options are added, so
+        a process whose plugins change (tests) never sees another set's options or commands.
+        """
+        from ..plugins import generation, get_chains, get_plugin_manager, plugin_errors
 
         pm = get_plugin_manager()
+        if self._prepared_generation == generation():
+            return
+        if self._core_commands is None:
+            self._core_commands = dict(self.commands)
+        self.commands = {name: _copy_command(cmd) for name, cmd in self._core_commands.items()}
+        self._prepared_generation = generation()
         for impl in pm.hook.register_commands.get_hookimpls():
             try:
                 impl.function(cli=self)
@@ -66,6 +74,14 @@ class ChainsigGroup(click.Group):
         attach_chain_options(self, [opt for chain in get_chains().values() for opt in _options(chain)])
         for message in plugin_errors():
             warn(message)
+
+
+def _copy_command(command: click.Command) -> click.Command:
+    import copy
+
+    fresh = copy.copy(command)
+    fresh.params = list(command.params)
+    return fresh
 
 
 def _options(chain: Any) -> list[ChainOption]:

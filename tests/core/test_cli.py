@@ -20,7 +20,6 @@ from .conftest import HERE
 @pytest.fixture
 def run(fake_plugin):
     def invoke(*args: str, input: str | None = None):
-        cli._prepared = False
         return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
     return invoke

@@ -133,7 +133,14 @@ class BitcoinChain(Chain):
         from .spend import UnsignedSpend
 
         self.check_chain_network(prepared.chain_network)
-        spend = UnsignedSpend.from_json(prepared.tx)
+        if "format" not in prepared.tx and isinstance(prepared.tx.get("psbt"), str):
+            # A bundle whose tx is only {"psbt": …} (made by hand or by another tool): the
+            # PSBT is the transaction; its digests must still equal the bundle's payloads.
+            from .psbt import import_psbt
+
+            spend = import_psbt(prepared.tx["psbt"], compressed_key(prepared.sender.public_key))
+        else:
+            spend = UnsignedSpend.from_json(prepared.tx)
         done = finalize_spend(spend, prepared.sender.public_key, [p.data for p in prepared.payloads], signatures)
         details: dict[str, Any] = {
             **done.details(),

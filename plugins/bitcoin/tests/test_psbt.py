@@ -84,3 +84,20 @@ def test_import_refuses_other_sighash_types(prepare_spend: Callable[..., Prepare
     psbt.inputs[0].sighash_type = 0x83  # SINGLE|ANYONECANPAY
     with pytest.raises(InvalidInputError, match="SIGHASH_ALL"):
         import_psbt(psbt.to_string(), bytes.fromhex(prepared.tx["public_key"]))
+
+
+def test_finalize_a_bundle_that_carries_only_the_psbt(
+    btc: Any, prepare_spend: Callable[..., Prepared], chainsig_dev_signer: DevSigner
+) -> None:
+    from dataclasses import replace
+
+    from chainsig_core.errors import SignatureVerificationError
+
+    prepared = prepare_spend()
+    signatures = sign_prepared(chainsig_dev_signer, prepared)
+    expected = btc.finalize(prepared, signatures)
+    psbt_only = replace(prepared, tx={"psbt": prepared.tx["psbt"]})
+    assert btc.finalize(psbt_only, signatures).raw == expected.raw
+    other = prepare_spend(amount="0.0005")  # same inputs, other outputs
+    with pytest.raises(SignatureVerificationError, match="altered"):
+        btc.finalize(replace(prepared, tx={"psbt": other.tx["psbt"]}), signatures)

@@ -35,9 +35,9 @@ def get_backend(endpoint: ChainEndpoint, chain_network: str) -> Backend:
     """
     if not endpoint.url:
         raise InvalidInputError(
-            f"no bitcoin {chain_network} endpoint is configured: pass --rpc-url, set "
-            f"[chains.bitcoin.{chain_network}] rpc_url in the config, or sign offline with "
-            f"--utxos FILE --fee-rate RATE"
+            f"no bitcoin {chain_network} endpoint is configured: pass --rpc-url or set "
+            f"[chains.bitcoin.{chain_network}] rpc_url in the config (prepare and send also "
+            f"work offline with --utxos FILE --fee-rate RATE)"
         )
     kind = endpoint.settings.get("backend", "esplora")
     if kind == "esplora":

@@ -80,7 +80,7 @@ def payload_scalar(payload: bytes) -> int:
     return h
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Rerandomized:
     h: int
     tweak: int

@@ -111,32 +111,50 @@ def _lagrange(identifier: int, commitments: Sequence[Commitment]) -> int:
     return lagrange_at_zero(identifier - 1, ids, L)
 
 
+@dataclass(frozen=True)
+class SigningContext:
+    """Binding factors, group commitment R and challenge c of one signing (computed once)."""
+
+    factors: dict[int, int]
+    group_commitment: bytes
+    challenge: int
+
+
+def signing_context(group_key: bytes, commitments: Sequence[Commitment],
+                    message: bytes) -> SigningContext:
+    """Compute ρ_i for every signer, R and c = H2(R ‖ Y ‖ msg)."""
+    factors = compute_binding_factors(group_key, commitments, message)
+    big_r = ED25519.encode(compute_group_commitment(commitments, factors))
+    return SigningContext(factors, big_r, compute_challenge(big_r, group_key, message))
+
+
 def sign_share(identifier: int, secret_share: int, hiding_nonce: int, binding_nonce: int,
                message: bytes, commitments: Sequence[Commitment], group_key: bytes) -> int:
     """z_i = d_i + e_i·ρ_i + λ_i·x_i·c (``secret_share`` already tweaked: x_i + ε)."""
-    factors = compute_binding_factors(group_key, commitments, message)
-    big_r = ED25519.encode(compute_group_commitment(commitments, factors))
-    c = compute_challenge(big_r, group_key, message)
+    ctx = signing_context(group_key, commitments, message)
     lam = _lagrange(identifier, commitments)
-    return (hiding_nonce + binding_nonce * factors[identifier] + lam * secret_share * c) % L
+    return (hiding_nonce + binding_nonce * ctx.factors[identifier]
+            + lam * secret_share * ctx.challenge) % L
 
 
 def verify_share(identifier: int, z: int, public_share: Point, message: bytes,
-                 commitments: Sequence[Commitment], group_key: bytes) -> bool:
-    """RFC 9591 §5.4: z_i·B = D_i + ρ_i·E_i + c·λ_i·Y_i (``public_share`` already tweaked)."""
+                 commitments: Sequence[Commitment], group_key: bytes,
+                 context: SigningContext | None = None) -> bool:
+    """RFC 9591 §5.4: z_i·B = D_i + ρ_i·E_i + c·λ_i·Y_i (``public_share`` already tweaked).
+
+    ``context`` (from :func:`signing_context`) avoids recomputing R for every share.
+    """
     g = ED25519
-    factors = compute_binding_factors(group_key, commitments, message)
-    big_r = g.encode(compute_group_commitment(commitments, factors))
-    c = compute_challenge(big_r, group_key, message)
+    ctx = context or signing_context(group_key, commitments, message)
     mine = next(x for x in commitments if x.identifier == identifier)
-    comm_share = g.add(g.decode(mine.hiding), g.mul(g.decode(mine.binding), factors[identifier]))
-    expected = g.add(comm_share, g.mul(public_share, c * _lagrange(identifier, commitments)))
+    comm_share = g.add(g.decode(mine.hiding), g.mul(g.decode(mine.binding), ctx.factors[identifier]))
+    expected = g.add(comm_share,
+                     g.mul(public_share, ctx.challenge * _lagrange(identifier, commitments)))
     return g.eq(g.base_mul(z), expected)
 
 
 def aggregate(commitments: Sequence[Commitment], shares: Sequence[int], message: bytes,
-              group_key: bytes) -> bytes:
+              group_key: bytes, context: SigningContext | None = None) -> bytes:
     """The 64-byte signature R ‖ SerializeScalar(Σ z_i)."""
-    factors = compute_binding_factors(group_key, commitments, message)
-    big_r = ED25519.encode(compute_group_commitment(commitments, factors))
-    return big_r + scalar_bytes(sum(shares))
+    ctx = context or signing_context(group_key, commitments, message)
+    return ctx.group_commitment + scalar_bytes(sum(shares))

@@ -407,13 +407,14 @@ class FrostCoordinator:
         eps = ed25519_tweak_scalar(request.tweak)
         offset = ED25519.base_mul(eps)
         group_key = ED25519.encode(ED25519.add(self.key.public_point, offset))
+        ctx = frost.signing_context(group_key, commitments, request.payload)
         culprits = [j for j, z in sorted(s["shares"].items()) if z is None or not frost.verify_share(
             eval_point(j), z, ED25519.add(self.key.public_share(j), offset), request.payload,
-            commitments, group_key)]
+            commitments, group_key, ctx)]
         if culprits:
             raise ProtocolAbort("FROST signature share failed verification", culprits)
         signature = Ed25519Signature(frost.aggregate(
-            commitments, list(s["shares"].values()), request.payload, group_key))
+            commitments, list(s["shares"].values()), request.payload, group_key, ctx))
         derived = derive_public_key_from_tweak(self.key.public_key, request.tweak)
         if derived.curve is not Curve.ED25519 or derived.data != group_key:
             raise ProtocolAbort("tweaked group key differs from chainsig_core's derived key")

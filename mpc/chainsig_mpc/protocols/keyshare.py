@@ -81,8 +81,17 @@ class KeyShare:
         """X in chainsig_core's form (the root key of the domain)."""
         return to_public_key(self.group, self.public_point)
 
+    @cached_property
+    def public_shares(self) -> dict[int, Point]:
+        """X_j = x_j·G of every participant (computed once per key share)."""
+        return {j: eval_commitment(self.group, self.commitment_points, j)
+                for j in self.participants}
+
     def public_share(self, participant: int) -> Point:
         """X_j = x_j·G, computed from the commitment."""
+        cached = self.public_shares.get(participant)
+        if cached is not None:
+            return cached
         return eval_commitment(self.group, self.commitment_points, participant)
 
     @property

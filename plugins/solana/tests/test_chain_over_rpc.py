@@ -113,3 +113,21 @@ def test_chain_calls_work_from_inside_asyncio(chain, local_rpc, rpc_endpoint, se
         return chain.balance(sender.address, "local", rpc_endpoint).amount
 
     assert asyncio.run(inside()) == 10**9
+
+
+def test_receipt_failed_and_unconfirmed(chain, local_rpc, sender, sign_and_finalize, new_keypair, monkeypatch) -> None:
+    """Landed-with-error → "failed" with Solana's error; never seen within confirm_timeout →
+    "broadcast". The node's preflight is bypassed / its statuses hidden to stage both."""
+    from chainsig_solana.local_rpc.node import Outcome
+
+    _fund(local_rpc, sender.address, 10**9)
+    endpoint = ChainEndpoint(local_rpc.url, {"confirm_timeout": 0.5})
+    blockhash, _ = local_rpc.node.latest_blockhash()
+    too_much = chain.prepare(TransferRequest(sender.account, str(new_keypair().pubkey()), "5", options={"blockhash": blockhash}), "local", endpoint)
+    monkeypatch.setattr(local_rpc.node, "simulate", lambda tx: Outcome(None, [], 0, 5000, False))
+    receipt = chain.broadcast(sign_and_finalize(too_much), endpoint)
+    assert receipt.status == "failed" and receipt.details["err"] == {"InstructionError": [0, {"Custom": 1}]}
+    monkeypatch.setattr(local_rpc.node, "status", lambda signature: None)
+    fine = chain.prepare(TransferRequest(sender.account, str(new_keypair().pubkey()), "0.01"), "local", endpoint)
+    receipt = chain.broadcast(sign_and_finalize(fine), endpoint)
+    assert receipt.status == "broadcast" and receipt.details["waited_seconds"] == 0.5

@@ -259,3 +259,23 @@ def test_recorded_proof_replayed_is_named(curve: str, replayer: int) -> None:
     parties = {i: (Replayer if i == replayer else Dkg)(curve, 0, 8, IDS, 3, i) for i in IDS}
     router = run(parties)
     assert_all_name(router, {replayer}, [i for i in IDS if i != replayer])
+
+
+@pytest.mark.parametrize("curve", CURVES)
+def test_cancelling_share_errors_still_give_a_correct_share(curve: str) -> None:
+    """The batched Feldman check accepts shares whose errors cancel: the receiver's final
+    share is still the right one (only the sum matters), so nothing unsafe is accepted."""
+
+    class Plus(Dkg):
+        def _share_for(self, receiver: int) -> int:
+            return super()._share_for(receiver) + (receiver == 4)
+
+    class Minus(Dkg):
+        def _share_for(self, receiver: int) -> int:
+            return super()._share_for(receiver) - (receiver == 4)
+
+    parties = honest(curve, {1: Plus, 2: Minus})
+    results = run(parties).results()
+    group = parties[0].group
+    assert set(results) == set(IDS)
+    assert group.eq(group.base_mul(results[4].share), results[0].public_share(4))

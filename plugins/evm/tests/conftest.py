@@ -51,7 +51,15 @@ def _free_port() -> int:
 def _start_anvil(chain_id: int, *extra: str) -> Anvil:
     if not ANVIL.exists():
         pytest.fail(f"anvil is not installed at {ANVIL}: run ./run (it installs the pinned npm package)")
-    port = _free_port()
+    error = ""
+    for _ in range(3):  # a free port can be taken by someone else before anvil binds it
+        node, error = _try_anvil(chain_id, _free_port(), extra)
+        if node is not None:
+            return node
+    pytest.fail(f"anvil did not start: {error[-500:]}")
+
+
+def _try_anvil(chain_id: int, port: int, extra: tuple[str, ...]) -> tuple[Anvil | None, str]:
     process = subprocess.Popen(
         [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id), "--silent", *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -61,13 +69,14 @@ def _start_anvil(chain_id: int, *extra: str) -> Anvil:
     while True:
         try:
             if int(node.rpc("eth_chainId"), 16) == chain_id:  # type: ignore[arg-type]
-                return node
+                return node, ""
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
+            process.wait()
             err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            pytest.fail(f"anvil did not start on port {port}: {err[-500:]}")
+            return None, f"port {port}: {err}"
         time.sleep(0.1)
 
 

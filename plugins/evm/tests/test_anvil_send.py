@@ -162,3 +162,15 @@ class _NoSigner:
 
     def close(self) -> None:
         pass
+
+
+def test_reverted_transaction_is_reported_failed(evm_config, anvil_base, derived, unique_path, deploy_token):
+    """With --gas given nothing is estimated: a reverting call is mined and reported 'failed'."""
+    sender = derived(unique_path)
+    anvil_base.set_balance(sender, 10**17)
+    token = deploy_token(anvil_base, sender, supply=5)
+    data = "0xa9059cbb" + "00" * 12 + RECIPIENT[2:].lower() + f"{6:064x}"
+    result = send(chain="base", account="dev.near", path=unique_path, to=token, amount="0", network="dev",
+                  options={"data": data, "gas": 100000})
+    assert result.receipt is not None and result.receipt.status == "failed"
+    assert anvil_base.rpc("eth_getTransactionReceipt", result.signed.tx_hash)["status"] == "0x0"

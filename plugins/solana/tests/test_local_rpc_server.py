@@ -62,6 +62,7 @@ def test_solana_py_round_trip(local_rpc, rpc_call, new_keypair) -> None:
         out["slot"] = (await c.get_slot()).value
         out["height"] = (await c.get_block_height()).value
         out["multi"] = (await c.get_multiple_accounts([to, new_keypair().pubkey()])).value
+        out["epoch"] = (await c.get_epoch_info()).value
         return out
 
     out = _client_run(local_rpc.url, work)
@@ -80,6 +81,8 @@ def test_solana_py_round_trip(local_rpc, rpc_call, new_keypair) -> None:
     assert "LiteSVM" in out["version"].solana_core
     assert out["slot"] == out["height"] == local_rpc.node.slot
     assert out["multi"][0].lamports == 3 * 10**6 and out["multi"][1] is None
+    epoch = out["epoch"]
+    assert epoch.absolute_slot == out["slot"] and 0 <= epoch.slot_index < epoch.slots_in_epoch
 
 
 def test_preflight_failure_has_solanas_shape(local_rpc, rpc_call, new_keypair) -> None:

@@ -96,12 +96,22 @@ class Methods:
         return self.node.transaction_count
 
     def rpc_getEpochInfo(self, params: list[Any]) -> dict[str, Any]:
-        clock = self.node.svm.get_clock()
-        schedule = self.node.svm.get_epoch_schedule()
+        with self.node.lock:
+            schedule = self.node.svm.get_epoch_schedule()
+        slot = self.node.slot
+        # Epoch arithmetic of Solana's EpochSchedule (warm-up epochs double from 32 slots).
+        if schedule.warmup and slot < schedule.first_normal_slot:
+            epoch, first, length = 0, 0, 32
+            while first + length <= slot:
+                first, length, epoch = first + length, length * 2, epoch + 1
+            index, in_epoch = slot - first, length
+        else:
+            offset = slot - schedule.first_normal_slot
+            epoch = schedule.first_normal_epoch + offset // schedule.slots_per_epoch
+            index, in_epoch = offset % schedule.slots_per_epoch, schedule.slots_per_epoch
         return {
-            "absoluteSlot": self.node.slot, "blockHeight": self.node.slot, "epoch": clock.epoch,
-            "slotIndex": 0, "slotsInEpoch": schedule.slots_per_epoch,
-            "transactionCount": self.node.transaction_count,
+            "absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index,
+            "slotsInEpoch": in_epoch, "transactionCount": self.node.transaction_count,
         }
 
     def rpc_getLatestBlockhash(self, params: list[Any]) -> dict[str, Any]:

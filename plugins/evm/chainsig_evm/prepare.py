@@ -16,6 +16,7 @@ from chainsig_core.amounts import format_base_units, to_base_units
 from chainsig_core.errors import (
     ChainError,
     InsufficientFundsError,
+    InvalidAmountError,
     InvalidInputError,
 )
 from chainsig_core.payloads import validate_payload
@@ -74,6 +75,7 @@ def prepare_request(chain: EvmChain, request: ChainRequest, chain_network: str, 
     chain.check_chain_network(chain_network)
     overrides = parse_overrides(request.options)
     sender = address_from_public_key(request.sender.public_key)
+    check_request(chain, request)  # the user's mistakes first, before any node is asked
     rpc = LazyRpc(endpoint)
     chain_id = resolve_chain_id(chain, chain_network, overrides, endpoint, rpc)
     offline = overrides.is_offline() and (chain_id is not None)
@@ -87,6 +89,32 @@ def prepare_request(chain: EvmChain, request: ChainRequest, chain_network: str, 
     if not offline:
         check_funds(chain, rpc(), sender, intent, tx)
     return make_prepared(chain, chain_network, request.sender, sender, tx, intent)
+
+
+def check_request(chain: EvmChain, request: ChainRequest) -> None:
+    """Check addresses and amounts that need no node (a token amount's precision needs the
+    token's decimals and is checked once they are read).
+
+    Raises
+    ------
+    InvalidAddressError, InvalidAmountError, InvalidInputError
+    """
+    if isinstance(request, CallRequest):
+        parse_address(request.to, "contract address")
+        to_base_units(request.value, chain.decimals, base_unit=chain.base_unit, symbol=chain.symbol)
+        return
+    if not isinstance(request, TransferRequest):
+        raise InvalidInputError(f"{chain.name} cannot prepare a {type(request).__name__}")
+    parse_address(request.to, "recipient")
+    if request.token is None:
+        to_base_units(request.amount, chain.decimals, base_unit=chain.base_unit, symbol=chain.symbol)
+        return
+    parse_address(request.token, "token")
+    amount = request.amount
+    if (isinstance(amount, str) and amount.strip().startswith("-")) or (isinstance(amount, int) and amount < 0):
+        raise InvalidAmountError(f"amount {amount!r} must not be negative")
+    if isinstance(amount, float):
+        to_base_units(amount, 0)  # the one message for floats
 
 
 def resolve_chain_id(

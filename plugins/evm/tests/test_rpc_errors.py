@@ -53,3 +53,23 @@ def test_node_of_the_wrong_chain(chainsig_config, chainsig_http_server) -> None:
     with pytest.raises(ChainError, match="chain id 1, but"):
         _prepare(chainsig_http_server.url + "/", "sepolia")
     assert [r.json()["method"] for r in chainsig_http_server.requests] == ["eth_chainId"]
+
+
+@pytest.mark.parametrize(
+    ("to", "amount", "token", "error"),
+    [
+        ("0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0.01", None, "checksum"),
+        (RECIPIENT, "-1", None, "negative"),
+        (RECIPIENT, "0.0000000000000000001", None, "18 decimals"),
+        (RECIPIENT, "-1", RECIPIENT, "negative"),
+        (RECIPIENT, "1", "0xabc", "token"),
+    ],
+)
+def test_user_mistakes_come_before_node_errors(chainsig_config, to, amount, token, error) -> None:
+    """Even with the node down, a bad address or amount is what the user is told about."""
+    from chainsig_core import InvalidInputError
+
+    sender = derive_address(chain="ethereum", account="dev.near", path="rpc", network="dev").derived_account
+    request = TransferRequest(sender, to, amount, token=token)
+    with pytest.raises(InvalidInputError, match=error):
+        get_chain("ethereum").prepare(request, "sepolia", ChainEndpoint(url="http://127.0.0.1:9"))

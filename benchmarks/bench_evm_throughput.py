@@ -1,6 +1,6 @@
 """chainsig-evm throughput: address encoding, offline prepare → sign → finalize, and sends on anvil.
 
-Run:  .venv/bin/python benchmarks/bench_evm.py [--keys 20000] [--txs 300] [--sends 50] [--no-anvil]
+Run:  .venv/bin/python benchmarks/bench_evm_throughput.py [--keys 20000] [--txs 300] [--sends 50] [--no-anvil]
 
 Goals (issue 3 and the derive budget of issue 2):
 - EVM address encoding (keccak256 + EIP-55, no web3) ≥ 20,000 keys/s in process, so that it

@@ -196,6 +196,15 @@ def test_token_methods(local_rpc, rpc_call, helpers, new_keypair) -> None:
     value = body["result"]["value"]
     assert base64.b64decode(value["data"][0]) == bytes(Pubkey.from_string(mint)) and value["space"] == 165
 
+    async def parsed(c: Any) -> Any:
+        return (await c.get_account_info_json_parsed(Pubkey.from_string(ata))).value, (await c.get_account_info_json_parsed(Pubkey.from_string(mint))).value
+
+    account, mint_info = _client_run(local_rpc.url, parsed)
+    assert account.data.program == "spl-token" and account.data.parsed["type"] == "account"
+    assert account.data.parsed["info"]["tokenAmount"]["uiAmountString"] == "12.345"
+    assert account.data.parsed["info"]["owner"] == str(owner)
+    assert mint_info.data.parsed["info"]["supply"] == "12345" and mint_info.data.parsed["type"] == "mint"
+
 
 def test_local_rpc_runs_as_its_own_process(tmp_path) -> None:
     """``chainsig solana local-rpc --port 0 --json`` prints its URL and serves until SIGTERM."""

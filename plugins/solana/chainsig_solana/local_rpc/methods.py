@@ -227,10 +227,13 @@ class Methods:
             if not isinstance(data_slice, Mapping) or not _is_uint(data_slice.get("offset")) or not _is_uint(data_slice.get("length")):
                 raise invalid_params("dataSlice needs unsigned integers offset and length")
             data = data[data_slice["offset"]: data_slice["offset"] + data_slice["length"]]
-        if encoding in ("base64", "jsonParsed"):
+        parsed = self._parsed_token_data(account) if encoding == "jsonParsed" and data_slice is None else None
+        if parsed is not None:
+            encoded: Any = parsed
+        elif encoding in ("base64", "jsonParsed"):
             # jsonParsed falls back to base64 for data this node does not parse, as Solana's
-            # does for unknown programs.
-            encoded: Any = [base64.b64encode(data).decode(), "base64"]
+            # does for programs it has no parser for.
+            encoded = [base64.b64encode(data).decode(), "base64"]
         elif encoding == "base58":
             if len(data) > MAX_BASE58_ACCOUNT_DATA:
                 raise invalid_params(
@@ -243,6 +246,43 @@ class Methods:
             "data": encoded, "executable": account.executable, "lamports": account.lamports,
             "owner": str(account.owner), "rentEpoch": account.rent_epoch, "space": len(account.data),
         }
+
+    def _parsed_token_data(self, account: Any) -> dict[str, Any] | None:
+        """Solana's ``jsonParsed`` form of an SPL token account or mint (else ``None``)."""
+        from solders.token.state import Mint, TokenAccount, TokenAccountState
+
+        owner = str(account.owner)
+        if owner not in TOKEN_PROGRAMS:
+            return None
+        data = bytes(account.data)
+        program = "spl-token" if owner == TOKEN_PROGRAMS[0] else "spl-token-2022"
+        try:
+            if len(data) >= 165:
+                token = TokenAccount.from_bytes(data[:165])
+                state = ("initialized" if token.state == TokenAccountState.Initialized
+                         else "frozen" if token.state == TokenAccountState.Frozen else "uninitialized")
+                info: dict[str, Any] = {
+                    "isNative": token.is_native is not None, "mint": str(token.mint), "owner": str(token.owner),
+                    "state": state,
+                    "tokenAmount": _ui_amount(token.amount, self._mint_decimals(token.mint)),
+                }
+                if token.delegate is not None:
+                    info["delegate"] = str(token.delegate)
+                    info["delegatedAmount"] = _ui_amount(token.delegated_amount, info["tokenAmount"]["decimals"])
+                kind = "account"
+            elif len(data) >= 82:
+                mint = Mint.from_bytes(data[:82])
+                info = {
+                    "decimals": mint.decimals, "isInitialized": mint.is_initialized, "supply": str(mint.supply),
+                    "mintAuthority": str(mint.mint_authority) if mint.mint_authority else None,
+                    "freezeAuthority": str(mint.freeze_authority) if mint.freeze_authority else None,
+                }
+                kind = "mint"
+            else:
+                return None
+        except (ValueError, RpcMethodError):
+            return None
+        return {"program": program, "parsed": {"info": info, "type": kind}, "space": len(data)}
 
     # -- transactions ----------------------------------------------------------------------
 

@@ -106,7 +106,7 @@ def spend_from_transaction(
             inputs.append(Utxo(txid, vin.vout, out.value, out.script_pubkey.data))
     except KeyError as exc:
         raise InvalidInputError(f"previous transaction {exc.args[0]} is missing") from None
-    except (EmbitError, ValueError, IndexError) as exc:
+    except (EmbitError, ValueError, IndexError, RuntimeError, TypeError) as exc:
         if isinstance(exc, InvalidInputError):
             raise
         raise InvalidInputError("cannot parse the transaction to replace") from None

@@ -40,7 +40,7 @@ def export_psbt(
     from embit.ec import PublicKey
     from embit.psbt import PSBT
     from embit.script import Script, Witness
-    from embit.transaction import Transaction, TransactionOutput
+    from embit.transaction import TransactionOutput
 
     psbt = PSBT(spend.embit_tx())
     own = Script(spend.own_script)
@@ -49,7 +49,7 @@ def export_psbt(
         scope.sighash_type = SIGHASH_ALL
         prev = (prev_txs or {}).get(utxo.txid)
         if prev is not None:
-            scope.non_witness_utxo = Transaction.parse(prev)
+            scope.non_witness_utxo = _previous_transaction(prev, utxo)
         if spend.address_type == "p2wpkh":
             scope.witness_utxo = TransactionOutput(utxo.value, own)
         if signatures_der is not None:
@@ -62,6 +62,21 @@ def export_psbt(
                     bytes([len(push)]) + push + bytes([len(spend.public_key)]) + spend.public_key
                 )
     return psbt.to_string()
+
+
+def _previous_transaction(raw: bytes, utxo: Utxo) -> object:
+    from embit.transaction import Transaction
+
+    try:
+        tx = Transaction.parse(raw)
+        out = tx.vout[utxo.vout]
+    except Exception:  # noqa: BLE001 - embit signals malformed bytes with assorted builtins
+        raise InvalidInputError(f"previous transaction {utxo.txid} cannot be parsed") from None
+    if tx.txid().hex() != utxo.txid or out.value != utxo.value:
+        raise InvalidInputError(
+            f"previous transaction for {utxo.outpoint} does not match the output being spent"
+        )
+    return tx
 
 
 def import_psbt(psbt_text: str, public_key: bytes) -> UnsignedSpend:
@@ -82,7 +97,10 @@ def import_psbt(psbt_text: str, public_key: bytes) -> UnsignedSpend:
 
     try:
         psbt = PSBT.from_string(psbt_text.strip())
-    except (EmbitError, ValueError, binascii.Error, IndexError, TypeError):
+        psbt.tx  # noqa: B018 - builds the unsigned transaction: fails here if fields are missing
+    except (EmbitError, ValueError, binascii.Error, IndexError, TypeError, KeyError, AttributeError, RuntimeError):
+        # embit reports malformed input through assorted builtin errors (a short read is a
+        # RuntimeError); each of them means the same thing to the user.
         raise InvalidInputError("not a valid base64 PSBT (BIP174)") from None
     scripts = {script_pubkey(public_key, t): t for t in ("p2wpkh", "p2pkh")}
     inputs: list[Utxo] = []

@@ -173,3 +173,102 @@ def test_offline_prepare_needs_no_network(
     request = TransferRequest(sender, RECIPIENT, "0.0001", options={"utxos": str(utxo_file(50_000)), "fee_rate": "1.5"})
     prepared = btc.prepare(request, "regtest", endpoint)
     assert prepared.summary["fee_rate"] == "1.5"
+
+
+def test_core_listunspent_and_immature_coinbase(core_node: Any, ledger: Any, btc: Any, sender: DerivedAccount) -> None:
+    from decimal import Decimal as D
+
+    from chainsig_core.testing import CannedResponse
+
+    address = btc.address(sender.public_key, "regtest")
+    spk = _own_spk(btc, sender, "p2wpkh").hex()
+
+    def rpc(request: Any) -> Any:
+        call = request.json()
+        if call["method"] == "listunspent":
+            assert call["params"] == [0, 9999999, [address]]
+            result: Any = [
+                {"txid": "aa" * 32, "vout": 0, "address": address, "scriptPubKey": spk, "amount": 0.5,
+                 "confirmations": 3, "spendable": False, "solvable": True, "safe": True},
+                {"txid": "bb" * 32, "vout": 1, "address": address, "scriptPubKey": spk, "amount": 0.00001,
+                 "confirmations": 0, "spendable": False, "solvable": True, "safe": False},
+            ]
+        else:  # scantxoutset at height 150: a coinbase from height 100 is immature (51 confs)
+            result = {"success": True, "txouts": 9, "height": 150, "bestblock": "00" * 32, "total_amount": 75.0,
+                      "unspents": [
+                          {"txid": "cc" * 32, "vout": 0, "scriptPubKey": spk, "desc": "addr(x)", "amount": 50.0,
+                           "coinbase": True, "height": 100, "blockhash": "00" * 32},
+                          {"txid": "dd" * 32, "vout": 0, "scriptPubKey": spk, "desc": "addr(x)", "amount": 25.0,
+                           "coinbase": True, "height": 20, "blockhash": "00" * 32},
+                      ]}
+        return CannedResponse(json={"result": result, "error": None, "id": call["id"]})
+
+    core_node.add("POST", "/", handler=rpc)
+    listing = get_backend(_core_endpoint(core_node, utxo_source="listunspent"), "regtest")
+    assert [(u.value, u.confirmed) for u in listing.utxos(address)] == [(50_000_000, True), (1_000, False)]
+    assert listing.balance(address) == 50_001_000
+    scanning = get_backend(_core_endpoint(core_node), "regtest")
+    assert [u.txid for u in scanning.utxos(address)] == ["dd" * 32]
+    assert scanning.balance(address) == int(D("75") * 100_000_000)
+
+
+@pytest.mark.parametrize(
+    "body,fragment",
+    [
+        (b"not json", "not JSON"),
+        (b'{"foo": 1}', "malformed JSON-RPC"),
+        (b'{"result": {"success": true, "height": 1, "unspents": [{"txid": "zz", "vout": 0, "amount": 1}]}, "error": null, "id": "x"}',
+         "malformed bitcoin core answer"),
+        (b'{"result": {"success": true, "height": 1, "unspents": [{"txid": "' + b"ab" * 32 + b'", "vout": 0, "amount": 1e-9}]}, "error": null, "id": "x"}',
+         "not whole satoshis"),
+    ],
+)
+def test_core_malformed_answers(core_node: Any, body: bytes, fragment: str) -> None:
+    core_node.add("POST", "/", body=body, status=200)
+    with pytest.raises(RpcError, match=fragment):
+        get_backend(_core_endpoint(core_node), "regtest").utxos(RECIPIENT)
+
+
+@pytest.mark.parametrize(
+    "path,body,fragment",
+    [
+        ("/address/{a}/utxo", b'{"not": "a list"}', "not a list"),
+        ("/address/{a}/utxo", b'[{"txid": "' + b"ab" * 32 + b'", "vout": 0, "value": 1.5, "status": {"confirmed": true}}]', "malformed esplora"),
+        ("/address/{a}/utxo", b"<html>", "not JSON"),
+        ("/address/{a}", b'{"chain_stats": {}}', "malformed esplora /address"),
+    ],
+)
+def test_esplora_malformed_answers(chainsig_http_server: Any, path: str, body: bytes, fragment: str) -> None:
+    chainsig_http_server.add("GET", path.format(a=RECIPIENT), body=body)
+    backend = get_backend(ChainEndpoint(chainsig_http_server.url), "regtest")
+    with pytest.raises(RpcError, match=fragment):
+        backend.balance(RECIPIENT) if path.endswith("}") else backend.utxos(RECIPIENT)
+
+
+def test_cli_send_and_broadcast_through_esplora(
+    esplora: Any, ledger: Any, btc: Any, sender: DerivedAccount, tmp_path: Any
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from chainsig_core.cli import cli
+
+    ledger.fund(_own_spk(btc, sender, "p2wpkh"), 1_000_000)
+    who = ["--network", "dev", "--account", sender.account_id, "--path", sender.path]
+    runner = CliRunner()
+    sent = runner.invoke(cli, ["send", *who, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.001",
+                               "--rpc-url", esplora.url, "--json"])
+    assert sent.exit_code == 0, sent.output
+    out = json.loads(sent.stdout)
+    assert out["status"] == "broadcast" and out["tx_hash"] in ledger.mempool
+    # prepare → finalize --sign → broadcast, spending the change
+    bundle, signed = tmp_path / "b.json", tmp_path / "s.json"
+    assert runner.invoke(cli, ["prepare", *who, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.002",
+                               "--rpc-url", esplora.url, "-o", str(bundle)]).exit_code == 0
+    assert runner.invoke(cli, ["finalize", str(bundle), "--sign", "-o", str(signed)]).exit_code == 0
+    result = runner.invoke(cli, ["broadcast", str(signed), "--rpc-url", esplora.url, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["tx_hash"] == ledger.mempool[-1]
+    again = runner.invoke(cli, ["broadcast", str(signed), "--rpc-url", esplora.url])
+    assert again.exit_code == 1 and "missingorspent" in again.stderr and "Traceback" not in again.output

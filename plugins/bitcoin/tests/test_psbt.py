@@ -48,10 +48,19 @@ def test_psbt_round_trip_p2pkh_needs_previous_transactions(prepare_spend: Callab
     spend = UnsignedSpend(spend.address_type, spend.public_key, (utxo,), spend.sequences, spend.outputs)
     text = export_psbt(spend, {utxo.txid: prev.serialize()})
     assert import_psbt(text, spend.public_key) == spend
-    # a non_witness_utxo that is not the input's transaction is refused
-    forged = export_psbt(spend, {utxo.txid: Transaction(vin=prev.vin, vout=prev.vout, locktime=1).serialize()})
+    # a previous transaction that is not the input's is refused on export (a lying back end) …
+    forged = Transaction(vin=prev.vin, vout=prev.vout, locktime=1)
+    with pytest.raises(InvalidInputError, match="does not match"):
+        export_psbt(spend, {utxo.txid: forged.serialize()})
+    with pytest.raises(InvalidInputError, match="cannot be parsed"):
+        export_psbt(spend, {utxo.txid: b"\x02\x00"})
+    # … and on import (another wallet's PSBT)
+    from embit.psbt import PSBT
+
+    psbt = PSBT.from_string(text)
+    psbt.inputs[0].non_witness_utxo = forged
     with pytest.raises(InvalidInputError, match="non_witness_utxo"):
-        import_psbt(forged, spend.public_key)
+        import_psbt(psbt.to_string(), spend.public_key)
 
 
 def test_signed_psbt_finalizes_in_embit_to_the_same_transaction(
@@ -101,3 +110,34 @@ def test_finalize_a_bundle_that_carries_only_the_psbt(
     other = prepare_spend(amount="0.0005")  # same inputs, other outputs
     with pytest.raises(SignatureVerificationError, match="altered"):
         btc.finalize(replace(prepared, tx={"psbt": other.tx["psbt"]}), signatures)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(junk=st.binary(max_size=300), cut=st.integers(min_value=0, max_value=400))
+def test_import_of_garbage_is_always_one_clear_error(junk: bytes, cut: int) -> None:
+    """Random bytes after the magic, and truncations of a valid PSBT: InvalidInputError only."""
+    valid = base64.b64decode(_VALID_PSBT)
+    for raw in (b"psbt\xff" + junk, valid[:cut], valid[:cut] + junk):
+        try:
+            import_psbt(base64.b64encode(raw).decode(), bytes.fromhex(_KEY))
+        except InvalidInputError:
+            pass
+
+
+_KEY = "02" + "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+
+
+def _valid_psbt() -> str:
+    from chainsig_bitcoin.spend import build_spend
+    from chainsig_bitcoin.utxos import Utxo
+
+    key = bytes.fromhex(_KEY)
+    spend = build_spend("p2wpkh", key, [Utxo("ab" * 32, 0, 50_000)], [(bytes.fromhex("0014" + "22" * 20), 40_000)])
+    return export_psbt(spend)
+
+
+_VALID_PSBT = _valid_psbt()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from chainsig_mpc.protocols.dkg import Dkg, pok_challenge
 from chainsig_mpc.protocols.errors import MessageError, ProtocolAbort
 from chainsig_mpc.protocols.messages import Message, point_hex, scalar_hex
@@ -16,18 +15,20 @@ CURVES = ["secp256k1", "ed25519"]
 IDS = [0, 1, 2, 3, 4]
 
 
-def run(parties: dict[int, Dkg], intercept=None) -> InMemoryRouter:  # type: ignore[no-untyped-def]
+def run(parties: dict[int, Dkg], intercept=None) -> InMemoryRouter:
     router = InMemoryRouter(parties, intercept)
     router.run()
     return router
 
 
-def honest(curve: str, cls: dict[int, type[Dkg]] | None = None, ids=IDS, k: int = 3) -> dict[int, Dkg]:  # type: ignore[no-untyped-def]
+def honest(
+    curve: str, cls: dict[int, type[Dkg]] | None = None, ids=IDS, k: int = 3
+) -> dict[int, Dkg]:
     cls = cls or {}
     return {i: cls.get(i, Dkg)(curve, 0, 7, ids, k, i) for i in ids}
 
 
-def assert_all_name(router: InMemoryRouter, culprits: set[int], honest_ids) -> None:  # type: ignore[no-untyped-def]
+def assert_all_name(router: InMemoryRouter, culprits: set[int], honest_ids) -> None:
     assert not router.results(), "nothing may be output"
     for i in honest_ids:
         assert set(router.failures[i].culprits) == culprits, router.failures[i]
@@ -98,29 +99,33 @@ def test_share_corrupted_in_transit_is_repaired_by_opening(curve: str) -> None:
 class ForeignSessionProof(Dkg):
     """Proof of knowledge computed for another session id (a replay)."""
 
-    def _commit_extras(self, coeffs, commitment):  # type: ignore[no-untyped-def]
+    def _commit_extras(self, coeffs, commitment):
         r = 12345
         nonce = self.group.base_mul(r)
         c = pok_challenge(self.group, b"\x00" * 32, self.me, commitment[0], nonce)
-        return {"pok_r": point_hex(self.group, nonce),
-                "pok_z": scalar_hex(self.group, r + c * coeffs[0])}
+        return {
+            "pok_r": point_hex(self.group, nonce),
+            "pok_z": scalar_hex(self.group, r + c * coeffs[0]),
+        }
 
 
 class ForeignIndexProof(Dkg):
     """Proof of knowledge made for another participant index (copied from a peer)."""
 
-    def _commit_extras(self, coeffs, commitment):  # type: ignore[no-untyped-def]
+    def _commit_extras(self, coeffs, commitment):
         r = 999
         nonce = self.group.base_mul(r)
         c = pok_challenge(self.group, self._full_sid, self.me + 1, commitment[0], nonce)
-        return {"pok_r": point_hex(self.group, nonce),
-                "pok_z": scalar_hex(self.group, r + c * coeffs[0])}
+        return {
+            "pok_r": point_hex(self.group, nonce),
+            "pok_z": scalar_hex(self.group, r + c * coeffs[0]),
+        }
 
 
 class NoKnowledgeProof(Dkg):
     """A random, invalid proof."""
 
-    def _commit_extras(self, coeffs, commitment):  # type: ignore[no-untyped-def]
+    def _commit_extras(self, coeffs, commitment):
         extras = super()._commit_extras(coeffs, commitment)
         extras["pok_z"] = scalar_hex(self.group, 1)
         return extras
@@ -136,7 +141,7 @@ class LongCommitment(Dkg):
 class DifferentCommitment(Dkg):
     """Sends a commitment other than the one whose hash it committed to."""
 
-    def _dealing_outgoing(self, round_):  # type: ignore[no-untyped-def]
+    def _dealing_outgoing(self, round_):
         out = super()._dealing_outgoing(round_)
         if round_.name == "commit":
             out = dict(out)
@@ -146,9 +151,11 @@ class DifferentCommitment(Dkg):
 
 
 @pytest.mark.parametrize("curve", CURVES)
-@pytest.mark.parametrize("cheater", [ForeignSessionProof, ForeignIndexProof, NoKnowledgeProof,
-                                     LongCommitment, DifferentCommitment],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cheater",
+    [ForeignSessionProof, ForeignIndexProof, NoKnowledgeProof, LongCommitment, DifferentCommitment],
+    ids=lambda c: c.__name__,
+)
 def test_bad_commitment_messages_name_the_dealer(curve: str, cheater: type[Dkg]) -> None:
     router = run(honest(curve, {2: cheater}))
     assert_all_name(router, {2}, [0, 1, 3, 4])
@@ -178,11 +185,16 @@ def test_conflicting_duplicate_names_sender(curve: str) -> None:
 
 
 BAD_POINTS = {
-    "secp256k1": {"off-curve": "02" + "00" * 31 + "05", "identity": "00" * 33,
-                  "uncompressed-prefix": "04" + "11" * 32},
+    "secp256k1": {
+        "off-curve": "02" + "00" * 31 + "05",
+        "identity": "00" * 33,
+        "uncompressed-prefix": "04" + "11" * 32,
+    },
     "ed25519": {
         "small-order": "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-        "non-canonical": "ed" + "ff" * 30 + "7f", "identity": "01" + "00" * 31},
+        "non-canonical": "ed" + "ff" * 30 + "7f",
+        "identity": "01" + "00" * 31,
+    },
 }
 
 
@@ -203,9 +215,12 @@ def test_message_from_non_participant_is_refused() -> None:
     parties = honest("secp256k1")
     router = InMemoryRouter(parties)
     router.start()
-    router.inject(0, Message("dkg.contribution", parties[0].sid, 9, None,
-                             {"contribution": "33" * 32}))
-    router.inject(0, Message("dkg.contribution", b"\x01" * 32, 1, None, {"contribution": "33" * 32}))
+    router.inject(
+        0, Message("dkg.contribution", parties[0].sid, 9, None, {"contribution": "33" * 32})
+    )
+    router.inject(
+        0, Message("dkg.contribution", b"\x01" * 32, 1, None, {"contribution": "33" * 32})
+    )
     router.inject(0, Message("dkg.nonsense", parties[0].sid, 1, None, {}))
     while router.step():
         pass
@@ -227,7 +242,9 @@ def test_oversized_or_truncated_wire_bytes_refused() -> None:
     assert party.receive(raw) == []  # still accepts the genuine message
 
 
-@pytest.mark.parametrize("ids,k", [([0, 1, 1, 2], 2), ([-1, 0, 1], 2), ([0, 1, 2], 4), ([0, 1, 2], 0)])
+@pytest.mark.parametrize(
+    "ids,k", [([0, 1, 1, 2], 2), ([-1, 0, 1], 2), ([0, 1, 2], 4), ([0, 1, 2], 0)]
+)
 def test_bad_participant_sets_or_thresholds_refused(ids: list[int], k: int) -> None:
     with pytest.raises(ProtocolAbort):
         Dkg("secp256k1", 0, 0, ids, k, 0)
@@ -240,7 +257,7 @@ def test_recorded_proof_replayed_is_named(curve: str, replayer: int) -> None:
     recorded: dict[str, object] = {}
 
     class Recorder(Dkg):
-        def _dealing_outgoing(self, round_):  # type: ignore[no-untyped-def]
+        def _dealing_outgoing(self, round_):
             out = super()._dealing_outgoing(round_)
             if round_.name == "commit":
                 recorded.update(body=out, poly=self._poly)
@@ -252,7 +269,7 @@ def test_recorded_proof_replayed_is_named(curve: str, replayer: int) -> None:
         def _polynomial(self) -> list[int]:
             return list(recorded["poly"])  # type: ignore[call-overload]
 
-        def _commit_extras(self, coeffs, commitment):  # type: ignore[no-untyped-def]
+        def _commit_extras(self, coeffs, commitment):
             body = recorded["body"]
             return {"pok_r": body["pok_r"], "pok_z": body["pok_z"]}  # type: ignore[index]
 

@@ -6,11 +6,6 @@ import dataclasses
 
 import coincurve
 import pytest
-
-from chainsig_core import kdf
-from chainsig_core.errors import SignatureVerificationError
-from chainsig_core.keys import SECP256K1_N
-from chainsig_core.signatures import verify_signature
 from chainsig_mpc.protocols import ecdsa
 from chainsig_mpc.protocols.ecdsa import EcdsaCoordinator, EcdsaSigner
 from chainsig_mpc.protocols.errors import MessageError, ProtocolAbort, SigningRefusedError
@@ -21,19 +16,24 @@ from chainsig_mpc.protocols.presign import EcdsaPresign, Presignature
 from chainsig_mpc.protocols.router import InMemoryRouter
 from chainsig_mpc.protocols.storage import SqliteConsumptionLog
 
+from chainsig_core import kdf
+from chainsig_core.errors import SignatureVerificationError
+from chainsig_core.keys import SECP256K1_N
+from chainsig_core.signatures import verify_signature
+
 SIGNERS = [0, 1, 2, 3, 4]
 
 
 @pytest.fixture
-def cluster(make_cluster):  # type: ignore[no-untyped-def]
+def cluster(make_cluster):
     return make_cluster(6, 3, curves=("secp256k1",))
 
 
-def derived(cluster, account="alice.near", path="ethereum-1"):  # type: ignore[no-untyped-def]
+def derived(cluster, account="alice.near", path="ethereum-1"):
     return kdf.derive_public_key(cluster.key(0, 0).public_key, account, path)
 
 
-def test_signature_verifies_with_coincurve_and_core(cluster, request_for) -> None:  # type: ignore[no-untyped-def]
+def test_signature_verifies_with_coincurve_and_core(cluster, request_for) -> None:
     presignature = cluster.presign(0, SIGNERS, 2, "p0")
     request = request_for("req-1")
     signature = cluster.ecdsa_sign(0, request, presignature)
@@ -41,7 +41,8 @@ def test_signature_verifies_with_coincurve_and_core(cluster, request_for) -> Non
     verify_signature(key, request.payload, signature)
     assert signature.s <= SECP256K1_N // 2
     assert coincurve.PublicKey(key.uncompressed).verify(
-        _der(signature.r, signature.s), request.payload, hasher=None)
+        _der(signature.r, signature.s), request.payload, hasher=None
+    )
     assert cluster.nodes[2].presignatures.get(presignature.presignature_id) is None
 
 
@@ -51,24 +52,27 @@ def _der(r: int, s: int) -> bytes:
     return encode_dss_signature(r, s)
 
 
-def test_presignature_has_no_secret_in_repr(cluster) -> None:  # type: ignore[no-untyped-def]
+def test_presignature_has_no_secret_in_repr(cluster) -> None:
     p = cluster.presign(0, SIGNERS, 0, "repr")
     assert str(p.w) not in repr(p) and str(p.a) not in repr(p)
 
 
-def _coordinator(cluster, owner):  # type: ignore[no-untyped-def]
+def _coordinator(cluster, owner):
     n = cluster.nodes[owner]
     return EcdsaCoordinator(cluster.key(owner, 0), n.presignatures, n.consumed, cluster.lookup)
 
 
-def _signer(cluster, j):  # type: ignore[no-untyped-def]
+def _signer(cluster, j):
     n = cluster.nodes[j]
     return EcdsaSigner(cluster.key(j, 0), n.presignatures, n.consumed, cluster.lookup)
 
 
-@pytest.mark.parametrize("payload", [bytes(32), SECP256K1_N.to_bytes(32, "big"), b"\xff" * 32],
-                         ids=["zero", "n", "above-n"])
-def test_payload_zero_or_at_least_n_refused(cluster, request_for, payload) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "payload",
+    [bytes(32), SECP256K1_N.to_bytes(32, "big"), b"\xff" * 32],
+    ids=["zero", "n", "above-n"],
+)
+def test_payload_zero_or_at_least_n_refused(cluster, request_for, payload) -> None:
     presignature = cluster.presign(0, SIGNERS, 1, "p")
     request = request_for("bad", payload=payload)
     cluster.requests[request.request_id] = request
@@ -79,15 +83,19 @@ def test_payload_zero_or_at_least_n_refused(cluster, request_for, payload) -> No
     verify_signature(derived(cluster), good.payload, cluster.ecdsa_sign(0, good, presignature))
 
 
-def _request_message(cluster, presignature, request_id, sender=None, signers=None):  # type: ignore[no-untyped-def]
-    body = {"request_id": request_id, "presignature": presignature.presignature_id,
-            "signers": list(signers or presignature.signers)}
+def _request_message(cluster, presignature, request_id, sender=None, signers=None):
+    body = {
+        "request_id": request_id,
+        "presignature": presignature.presignature_id,
+        "signers": list(signers or presignature.signers),
+    }
     sid = ecdsa.sign_sid(presignature, request_id)
-    return lambda j: Message("ecdsa-sign.request", sid, presignature.owner if sender is None
-                             else sender, j, body)
+    return lambda j: Message(
+        "ecdsa-sign.request", sid, presignature.owner if sender is None else sender, j, body
+    )
 
 
-def test_signer_refusals(cluster, request_for) -> None:  # type: ignore[no-untyped-def]
+def test_signer_refusals(cluster, request_for) -> None:
     presignature = cluster.presign(0, SIGNERS, 2, "p")
     request = request_for("r")
     cluster.requests["r"] = request
@@ -95,8 +103,9 @@ def test_signer_refusals(cluster, request_for) -> None:  # type: ignore[no-untyp
     with pytest.raises(SigningRefusedError, match="not owned"):
         signer.handle_request(_request_message(cluster, presignature, "r", sender=1)(3))
     with pytest.raises(SigningRefusedError, match="signer set differs"):
-        signer.handle_request(_request_message(cluster, presignature, "r",
-                                               signers=[0, 1, 2, 3, 5])(3))
+        signer.handle_request(
+            _request_message(cluster, presignature, "r", signers=[0, 1, 2, 3, 5])(3)
+        )
     with pytest.raises(MessageError, match="session id"):
         message = _request_message(cluster, presignature, "r")(3)
         signer.handle_request(dataclasses.replace(message, sid=b"\x07" * 32))
@@ -112,7 +121,7 @@ def test_signer_refusals(cluster, request_for) -> None:  # type: ignore[no-untyp
         signer.handle_request(_request_message(cluster, presignature, "r2")(3))
 
 
-def test_coordinator_must_own_presignature(cluster, request_for) -> None:  # type: ignore[no-untyped-def]
+def test_coordinator_must_own_presignature(cluster, request_for) -> None:
     presignature = cluster.presign(0, SIGNERS, 2, "p")
     cluster.requests["r"] = request_for("r")
     theirs = cluster.nodes[4].presignatures.get(presignature.presignature_id)
@@ -120,7 +129,7 @@ def test_coordinator_must_own_presignature(cluster, request_for) -> None:  # typ
         _coordinator(cluster, 4).start("r", theirs)
 
 
-def test_reuse_refused_after_restore(cluster, request_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_reuse_refused_after_restore(cluster, request_for, tmp_path) -> None:
     presignature = cluster.presign(0, SIGNERS, 0, "p")
     node = cluster.nodes[1]
     node.consumed = SqliteConsumptionLog(tmp_path / "node1.db")
@@ -138,7 +147,7 @@ def test_reuse_refused_after_restore(cluster, request_for, tmp_path) -> None:  #
         _signer(cluster, 1).handle_request(_request_message(cluster, presignature, "r2")(1))
 
 
-def test_corrupted_share_refused_nothing_output(cluster, request_for) -> None:  # type: ignore[no-untyped-def]
+def test_corrupted_share_refused_nothing_output(cluster, request_for) -> None:
     presignature = cluster.presign(0, SIGNERS, 0, "p")
     cluster.requests["r"] = request_for("r")
     coordinator = _coordinator(cluster, 0)
@@ -149,17 +158,21 @@ def test_corrupted_share_refused_nothing_output(cluster, request_for) -> None:  
             share = _signer(cluster, message.recipient).handle_request(message)
             if message.recipient == 3:
                 mu = int(share.body["mu"], 16)
-                share = dataclasses.replace(share, body={**share.body,
-                                                         "mu": f"{(mu + 1) % SECP256K1_N:064x}"})
+                share = dataclasses.replace(
+                    share, body={**share.body, "mu": f"{(mu + 1) % SECP256K1_N:064x}"}
+                )
             outputs.append(coordinator.receive(share))
     assert all(o is None for o in outputs)
     # retry with another presignature succeeds
     retry = cluster.presign(0, SIGNERS, 0, "p-retry")
-    verify_signature(derived(cluster), cluster.requests["r"].payload,
-                     cluster.ecdsa_sign(0, cluster.requests["r"], retry))
+    verify_signature(
+        derived(cluster),
+        cluster.requests["r"].payload,
+        cluster.ecdsa_sign(0, cluster.requests["r"], retry),
+    )
 
 
-def test_malformed_share_names_sender(cluster, request_for) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_share_names_sender(cluster, request_for) -> None:
     presignature = cluster.presign(0, SIGNERS, 0, "p")
     cluster.requests["r"] = request_for("r")
     coordinator = _coordinator(cluster, 0)
@@ -170,7 +183,7 @@ def test_malformed_share_names_sender(cluster, request_for) -> None:  # type: ig
     assert info.value.culprits == (message.recipient,)
 
 
-def test_share_from_non_signer_refused(cluster, request_for) -> None:  # type: ignore[no-untyped-def]
+def test_share_from_non_signer_refused(cluster, request_for) -> None:
     presignature = cluster.presign(0, SIGNERS, 0, "p")
     cluster.requests["r"] = request_for("r")
     coordinator = _coordinator(cluster, 0)
@@ -180,7 +193,7 @@ def test_share_from_non_signer_refused(cluster, request_for) -> None:  # type: i
         coordinator.receive(dataclasses.replace(share, sender=5))
 
 
-def test_presign_needs_exactly_2t_plus_1(cluster) -> None:  # type: ignore[no-untyped-def]
+def test_presign_needs_exactly_2t_plus_1(cluster) -> None:
     with pytest.raises(ProtocolAbort, match="exactly"):
         EcdsaPresign(cluster.key(0, 0), [0, 1, 2, 3], 0, "x")
     with pytest.raises(ProtocolAbort, match="exactly"):
@@ -190,34 +203,38 @@ def test_presign_needs_exactly_2t_plus_1(cluster) -> None:  # type: ignore[no-un
 class BadOpener(EcdsaPresign):
     """Opens R_j = (k_j + 1)·G."""
 
-    def _outgoing(self, round_):  # type: ignore[no-untyped-def]
+    def _outgoing(self, round_):
         if round_.name == "open":
             point = SECP256K1.base_mul(self._sums["k"] + 1)
             return {"big_r": SECP256K1.encode(point).hex()}
         return super()._outgoing(round_)
 
 
-def test_inconsistent_opening_located(make_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_inconsistent_opening_located(make_cluster) -> None:
     cluster = make_cluster(5, 3, curves=("secp256k1",))  # t = 2: locates ⌊t/2⌋ = 1
-    parties = {i: (BadOpener if i == 3 else EcdsaPresign)(cluster.key(i, 0), SIGNERS, 0, "x")
-               for i in SIGNERS}
+    parties = {
+        i: (BadOpener if i == 3 else EcdsaPresign)(cluster.key(i, 0), SIGNERS, 0, "x")
+        for i in SIGNERS
+    }
     router = InMemoryRouter(parties)
     router.run()
     assert not router.results()
     assert all(f.culprits == (3,) for f in router.failures.values())
 
 
-def test_inconsistent_opening_aborts_when_not_locatable(make_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_inconsistent_opening_aborts_when_not_locatable(make_cluster) -> None:
     cluster = make_cluster(3, 2, curves=("secp256k1",))  # t = 1: cannot locate
-    parties = {i: (BadOpener if i == 1 else EcdsaPresign)(cluster.key(i, 0), [0, 1, 2], 0, "x")
-               for i in range(3)}
+    parties = {
+        i: (BadOpener if i == 1 else EcdsaPresign)(cluster.key(i, 0), [0, 1, 2], 0, "x")
+        for i in range(3)
+    }
     router = InMemoryRouter(parties)
     router.run()
     assert not router.results() and len(router.failures) == 3
     assert all("cannot be located" in str(f) for f in router.failures.values())
 
 
-def test_presign_state_restores(cluster) -> None:  # type: ignore[no-untyped-def]
+def test_presign_state_restores(cluster) -> None:
     parties = {i: EcdsaPresign(cluster.key(i, 0), SIGNERS, 0, "restore") for i in SIGNERS}
     router = InMemoryRouter(parties)
     router.start()
@@ -230,7 +247,7 @@ def test_presign_state_restores(cluster) -> None:  # type: ignore[no-untyped-def
     assert len({p.big_r for p in results.values()}) == 1 and len(results) == 5
 
 
-def _theft(cluster, request_for):  # type: ignore[no-untyped-def]
+def _theft(cluster, request_for):
     """A requester who knows R crafts h₁ for its own account so that the signature is also
     valid for the victim's payload h₂ under the victim's key (h₁ = h₂ + r̂(ε₂ − ε₁))."""
     presignature = cluster.presign(0, SIGNERS, 0, "theft")
@@ -248,13 +265,13 @@ def _theft(cluster, request_for):  # type: ignore[no-untyped-def]
     return signature, victim
 
 
-def test_related_payload_theft_fails_because_of_delta(cluster, request_for) -> None:  # type: ignore[no-untyped-def]
+def test_related_payload_theft_fails_because_of_delta(cluster, request_for) -> None:
     signature, victim = _theft(cluster, request_for)
     with pytest.raises(SignatureVerificationError):
         verify_signature(derived(cluster, "victim.near", "vault"), victim.payload, signature)
 
 
-def test_related_payload_theft_works_without_delta(cluster, request_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_related_payload_theft_works_without_delta(cluster, request_for, monkeypatch) -> None:
     """The ablation: with a predictable δ the attack of §4 succeeds — so the test above can fail."""
     monkeypatch.setattr(ecdsa, "derive_delta", lambda *args: 1)
     signature, victim = _theft(cluster, request_for)

@@ -15,12 +15,14 @@ from chainsig_core.signatures import verify_signature
 
 FULL = [(n, k) for n in range(3, 11) for k in range(2, 6) if k <= n]
 DEFAULT = [(3, 2), (5, 3), (7, 4), (10, 5), (4, 4)]
-GRID = [pytest.param(n, k, id=f"n{n}-K{k}",
-                     marks=() if (n, k) in DEFAULT else pytest.mark.slow) for n, k in FULL]
+GRID = [
+    pytest.param(n, k, id=f"n{n}-K{k}", marks=() if (n, k) in DEFAULT else pytest.mark.slow)
+    for n, k in FULL
+]
 
 
 @pytest.mark.parametrize("n,k", GRID)
-def test_all_protocols(make_cluster, request_for, n: int, k: int) -> None:  # type: ignore[no-untyped-def]
+def test_all_protocols(make_cluster, request_for, n: int, k: int) -> None:
     rng = random.Random(n * 100 + k)
     cluster = make_cluster(n, k)
     for domain in (0, 1):
@@ -38,5 +40,8 @@ def test_all_protocols(make_cluster, request_for, n: int, k: int) -> None:  # ty
     presignature = cluster.presign(0, signers, rng.choice(signers), "grid")
     request = request_for(f"ec-{n}-{k}")
     signature = cluster.ecdsa_sign(0, request, presignature)
-    verify_signature(kdf.derive_public_key(cluster.key(0, 0).public_key, "alice.near",
-                                           "ethereum-1"), request.payload, signature)
+    verify_signature(
+        kdf.derive_public_key(cluster.key(0, 0).public_key, "alice.near", "ethereum-1"),
+        request.payload,
+        signature,
+    )

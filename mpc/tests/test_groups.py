@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from chainsig_mpc.protocols.errors import InvalidPointError
 from chainsig_mpc.protocols.groups import ED25519, SECP256K1, group_for
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 GROUPS = [SECP256K1, ED25519]
 
@@ -23,7 +22,7 @@ ED_IDENTITY = bytes([1]) + bytes(31)
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.curve.value)
 @settings(max_examples=25, deadline=None)
 @given(a=st.integers(min_value=0, max_value=2**256), b=st.integers(min_value=0, max_value=2**256))
-def test_scalar_mul_is_homomorphic(group, a: int, b: int) -> None:  # type: ignore[no-untyped-def]
+def test_scalar_mul_is_homomorphic(group, a: int, b: int) -> None:
     left = group.base_mul(a + b)
     right = group.add(group.base_mul(a), group.base_mul(b))
     assert group.eq(left, right)
@@ -31,7 +30,7 @@ def test_scalar_mul_is_homomorphic(group, a: int, b: int) -> None:  # type: igno
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.curve.value)
-def test_identity_arithmetic(group) -> None:  # type: ignore[no-untyped-def]
+def test_identity_arithmetic(group) -> None:
     p = group.base_mul(7)
     zero = group.sub(p, p)
     assert group.is_identity(zero)
@@ -43,7 +42,7 @@ def test_identity_arithmetic(group) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.curve.value)
-def test_encode_decode_roundtrip(group) -> None:  # type: ignore[no-untyped-def]
+def test_encode_decode_roundtrip(group) -> None:
     p = group.base_mul(123456789)
     assert group.eq(group.decode(group.encode(p)), p)
     assert group.scalar_from_bytes(group.scalar_bytes(42)) == 42
@@ -53,10 +52,18 @@ def test_secp256k1_rejects_bad_points() -> None:
     g = SECP256K1
     good = g.encode(g.base_mul(5))
     x_not_on_curve = next(
-        bytes([2]) + hashlib.sha256(bytes([i])).digest() for i in range(256)
-        if not _on_secp(hashlib.sha256(bytes([i])).digest()))
-    for bad in (good[:-1], good + b"\x00", bytes([4]) + good[1:], bytes(33), x_not_on_curve,
-                b"\x04" + bytes(64)):
+        bytes([2]) + hashlib.sha256(bytes([i])).digest()
+        for i in range(256)
+        if not _on_secp(hashlib.sha256(bytes([i])).digest())
+    )
+    for bad in (
+        good[:-1],
+        good + b"\x00",
+        bytes([4]) + good[1:],
+        bytes(33),
+        x_not_on_curve,
+        b"\x04" + bytes(64),
+    ):
         with pytest.raises(InvalidPointError):
             g.decode(bad)
 
@@ -70,9 +77,11 @@ def _on_secp(x_bytes: bytes) -> bool:
     return pow(rhs, (p - 1) // 2, p) == 1
 
 
-@pytest.mark.parametrize("bad", [ED_SMALL_ORDER, ED_NON_CANONICAL, ED_IDENTITY, bytes(31),
-                                 bytes(33)], ids=["small-order", "non-canonical", "identity",
-                                                  "short", "long"])
+@pytest.mark.parametrize(
+    "bad",
+    [ED_SMALL_ORDER, ED_NON_CANONICAL, ED_IDENTITY, bytes(31), bytes(33)],
+    ids=["small-order", "non-canonical", "identity", "short", "long"],
+)
 def test_ed25519_rejects_bad_points(bad: bytes) -> None:
     with pytest.raises(InvalidPointError):
         ED25519.decode(bad)
@@ -88,7 +97,7 @@ def test_ed25519_rejects_point_outside_prime_subgroup() -> None:
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.curve.value)
-def test_unreduced_scalar_rejected(group) -> None:  # type: ignore[no-untyped-def]
+def test_unreduced_scalar_rejected(group) -> None:
     with pytest.raises(InvalidPointError):
         group.scalar_from_bytes(group.order.to_bytes(32, group.scalar_byteorder))
     with pytest.raises(InvalidPointError):

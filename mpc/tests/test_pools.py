@@ -6,7 +6,7 @@ from chainsig_mpc.protocols.pools import Pool, PoolKey
 from chainsig_mpc.protocols.presign import Presignature
 
 
-def test_pool_keys_and_epochs(make_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_pool_keys_and_epochs(make_cluster) -> None:
     cluster = make_cluster(5, 2, curves=("secp256k1",))
     a = cluster.presign(0, [0, 1, 2], 0, "a")
     cluster.presign(0, [0, 1, 3], 0, "b")
@@ -27,7 +27,7 @@ def test_pool_keys_and_epochs(make_cluster) -> None:  # type: ignore[no-untyped-
     assert len(cluster.nodes[0].presignatures) == 0
 
 
-def test_frost_nonces_dropped_on_new_epoch(make_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_frost_nonces_dropped_on_new_epoch(make_cluster) -> None:
     cluster = make_cluster(3, 2, curves=("ed25519",))
     cluster.frost_precommit(1, 0, (0, 1))
     assert len(cluster.nodes[1].nonces) == 1 and len(cluster.nodes[0].commitments) == 2

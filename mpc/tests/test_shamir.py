@@ -5,17 +5,19 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from chainsig_mpc.protocols import shamir
 from chainsig_mpc.protocols.errors import ProtocolAbort
 from chainsig_mpc.protocols.groups import ED25519, SECP256K1
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @settings(max_examples=30, deadline=None)
-@given(secret=st.integers(min_value=0, max_value=SECP256K1.order - 1),
-       n=st.integers(min_value=1, max_value=8), data=st.data())
+@given(
+    secret=st.integers(min_value=0, max_value=SECP256K1.order - 1),
+    n=st.integers(min_value=1, max_value=8),
+    data=st.data(),
+)
 def test_any_k_shares_reconstruct(secret: int, n: int, data: st.DataObject) -> None:
     k = data.draw(st.integers(min_value=1, max_value=n))
     order = SECP256K1.order
@@ -44,7 +46,7 @@ def test_duplicate_or_zero_evaluation_points_refused(ids: list[int]) -> None:
 
 
 @pytest.mark.parametrize("group", [SECP256K1, ED25519], ids=lambda g: g.curve.value)
-def test_feldman_and_interpolation_in_exponent(group) -> None:  # type: ignore[no-untyped-def]
+def test_feldman_and_interpolation_in_exponent(group) -> None:
     poly = shamir.random_polynomial(group.order, 2)
     commitment = shamir.commit(group, poly)
     for i in range(5):
@@ -53,8 +55,10 @@ def test_feldman_and_interpolation_in_exponent(group) -> None:  # type: ignore[n
         assert not shamir.feldman_check(group, commitment, i, share + 1)
     points = {i: group.base_mul(shamir.share_for(poly, i, group.order)) for i in (1, 3, 4)}
     assert group.eq(shamir.interpolate_points_at(group, points, -1), commitment[0])
-    assert group.eq(shamir.interpolate_points_at(group, points, 0),
-                    group.base_mul(shamir.share_for(poly, 0, group.order)))
+    assert group.eq(
+        shamir.interpolate_points_at(group, points, 0),
+        group.base_mul(shamir.share_for(poly, 0, group.order)),
+    )
 
 
 def test_lagrange_coefficients_sum_to_one() -> None:

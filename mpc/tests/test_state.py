@@ -1,11 +1,10 @@
-"""Serialized state: key shares, presignatures, nonces and key stores round-trip; bad state is refused."""
+"""Serialized state round-trips (key shares, presignatures, nonces); bad state is refused."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from chainsig_mpc.protocols.dkg import Dkg
 from chainsig_mpc.protocols.errors import StateError
 from chainsig_mpc.protocols.frost_session import FrostNonce
@@ -13,7 +12,7 @@ from chainsig_mpc.protocols.keyshare import KeyShare
 from chainsig_mpc.protocols.presign import Presignature
 
 
-def test_key_share_and_presignature_roundtrip(make_cluster) -> None:  # type: ignore[no-untyped-def]
+def test_key_share_and_presignature_roundtrip(make_cluster) -> None:
     cluster = make_cluster(3, 2)
     for domain in (0, 1):
         share = cluster.key(1, domain)
@@ -25,13 +24,16 @@ def test_key_share_and_presignature_roundtrip(make_cluster) -> None:  # type: ig
     assert FrostNonce.from_json(json.loads(json.dumps(nonce.to_json()))) == nonce
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d.pop("share"),
-    lambda d: d.update(share="zz"),
-    lambda d: d.update(commitment=["02" + "00" * 32]),
-    lambda d: d.update(curve="p256"),
-])
-def test_malformed_key_share_refused(make_cluster, mutate) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("share"),
+        lambda d: d.update(share="zz"),
+        lambda d: d.update(commitment=["02" + "00" * 32]),
+        lambda d: d.update(curve="p256"),
+    ],
+)
+def test_malformed_key_share_refused(make_cluster, mutate) -> None:
     data = make_cluster(3, 2, curves=("secp256k1",)).key(0, 0).to_json()
     mutate(data)
     with pytest.raises(StateError):

@@ -16,8 +16,16 @@ from typing import Any
 
 from .errors import MessageError, ProtocolAbort
 from .groups import Group, Point
-from .messages import (expect_keys, get, hex_field, parse_int, parse_points, parse_scalar,
-                       point_hex, scalar_hex)
+from .messages import (
+    expect_keys,
+    get,
+    hex_field,
+    parse_int,
+    parse_points,
+    parse_scalar,
+    point_hex,
+    scalar_hex,
+)
 from .rounds import Body, Round, RoundProtocol
 from .session import transcript_hash
 from .shamir import add_commitments, commit, feldman_check, share_for
@@ -66,29 +74,36 @@ class DealingProtocol(RoundProtocol):
 
     # -- rounds ---------------------------------------------------------------------------
     def _dealing_rounds(self) -> list[Round]:
-        return [Round("commit_hash", True, self.dealers, self.participants),
-                Round("commit", True, self.dealers, self.participants),
-                Round("share", False, self.dealers, self.receivers),
-                Round("complaints", True, self.receivers, self.participants),
-                Round("open", True, self.dealers, self.participants)]
+        return [
+            Round("commit_hash", True, self.dealers, self.participants),
+            Round("commit", True, self.dealers, self.participants),
+            Round("share", False, self.dealers, self.receivers),
+            Round("complaints", True, self.receivers, self.participants),
+            Round("open", True, self.dealers, self.participants),
+        ]
 
     def _commit_digest(self, dealer: int, body: Body) -> bytes:
         encoded = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-        return transcript_hash(b"dealing-commit", self._transcript_sid(),
-                               dealer.to_bytes(4, "big"), encoded)
+        return transcript_hash(
+            b"dealing-commit", self._transcript_sid(), dealer.to_bytes(4, "big"), encoded
+        )
 
     def _dealing_outgoing(self, round_: Round) -> Body | dict[int, Body]:
         if round_.name == "commit_hash":
             self._poly = self._polynomial()
             commitment = commit(self.group, self._poly)
-            self._commit_body = {"commitment": [point_hex(self.group, c) for c in commitment],
-                                 **self._commit_extras(self._poly, commitment)}
+            self._commit_body = {
+                "commitment": [point_hex(self.group, c) for c in commitment],
+                **self._commit_extras(self._poly, commitment),
+            }
             return {"hash": self._commit_digest(self.me, self._commit_body).hex()}
         if round_.name == "commit":
             assert self._commit_body is not None
             return self._commit_body
         if round_.name == "share":
-            return {j: {"share": scalar_hex(self.group, self._share_for(j))} for j in self.receivers}
+            return {
+                j: {"share": scalar_hex(self.group, self._share_for(j))} for j in self.receivers
+            }
         if round_.name == "complaints":
             return {"accused": sorted(self._accused)}
         if round_.name == "open":
@@ -99,13 +114,20 @@ class DealingProtocol(RoundProtocol):
     def _dealing_on_round(self, round_: Round, received: dict[int, Body]) -> None:
         name = round_.name
         if name == "commit_hash":
-            self._hashes = self._each(received, lambda _s, b: (
-                expect_keys(b, ["hash"]), hex_field(b["hash"], 32, "hash"))[1])
+            self._hashes = self._each(
+                received,
+                lambda _s, b: (expect_keys(b, ["hash"]), hex_field(b["hash"], 32, "hash"))[1],
+            )
         elif name == "commit":
             self.commitments = self._each(received, self._parse_commitment)
         elif name == "share":
-            shares = self._each(received, lambda _s, b: (
-                expect_keys(b, ["share"]), parse_scalar(self.group, b["share"], "share"))[1])
+            shares = self._each(
+                received,
+                lambda _s, b: (
+                    expect_keys(b, ["share"]),
+                    parse_scalar(self.group, b["share"], "share"),
+                )[1],
+            )
             if not shares:
                 return
             # One batched Feldman check (Σ_i f_i(j)·G against Σ_i C_i) costs K multiplications
@@ -131,7 +153,9 @@ class DealingProtocol(RoundProtocol):
     def _parse_commitment(self, dealer: int, body: Body) -> list[Point]:
         if set(body) != {"commitment", *self._commit_extras_keys()}:
             raise MessageError("commitment message has unexpected fields")
-        commitment = parse_points(self.group, get(body, "commitment"), self.degree + 1, "commitment")
+        commitment = parse_points(
+            self.group, get(body, "commitment"), self.degree + 1, "commitment"
+        )
         if self._commit_digest(dealer, body) != self._hashes[dealer]:
             raise MessageError("commitment does not match the committed hash")
         self._check_commitment(dealer, commitment, body)

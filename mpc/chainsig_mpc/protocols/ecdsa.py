@@ -39,8 +39,14 @@ CONSUMED_KIND = "ecdsa-presignature"
 _N = SECP256K1.order
 
 
-def derive_delta(entropy: bytes, public_key: bytes, tweak: int, payload: int, big_r: bytes,
-                 signers: tuple[int, ...]) -> int:
+def derive_delta(
+    entropy: bytes,
+    public_key: bytes,
+    tweak: int,
+    payload: int,
+    big_r: bytes,
+    signers: tuple[int, ...],
+) -> int:
     """δ = HKDF-SHA256(ρ ‖ X ‖ ε ‖ h ‖ R ‖ sorted P) mod n.
 
     Raises
@@ -48,10 +54,17 @@ def derive_delta(entropy: bytes, public_key: bytes, tweak: int, payload: int, bi
     ProtocolAbort
         If δ = 0 (probability ≈ 2⁻²⁵⁶).
     """
-    ikm = (entropy + public_key + tweak.to_bytes(32, "big") + payload.to_bytes(32, "big") + big_r
-           + b"".join(p.to_bytes(4, "big") for p in sorted(signers)))
-    okm = HKDF(algorithm=hashes.SHA256(), length=48, salt=None,
-               info=b"chainsig-mpc/ecdsa-rerandomize/v1").derive(ikm)
+    ikm = (
+        entropy
+        + public_key
+        + tweak.to_bytes(32, "big")
+        + payload.to_bytes(32, "big")
+        + big_r
+        + b"".join(p.to_bytes(4, "big") for p in sorted(signers))
+    )
+    okm = HKDF(
+        algorithm=hashes.SHA256(), length=48, salt=None, info=b"chainsig-mpc/ecdsa-rerandomize/v1"
+    ).derive(ikm)
     delta = int.from_bytes(okm, "big") % _N
     if delta == 0:
         raise ProtocolAbort("re-randomizer δ is zero")
@@ -60,9 +73,14 @@ def derive_delta(entropy: bytes, public_key: bytes, tweak: int, payload: int, bi
 
 def sign_sid(presignature: Presignature, request_id: str) -> bytes:
     """Session id of one signing: domain, epoch, presignature, request and signer set."""
-    return session_id("ecdsa-sign", domain=presignature.domain, epoch=presignature.epoch,
-                      presignature=presignature.presignature_id, request=request_id,
-                      signers=list(presignature.signers))
+    return session_id(
+        "ecdsa-sign",
+        domain=presignature.domain,
+        epoch=presignature.epoch,
+        presignature=presignature.presignature_id,
+        request=request_id,
+        signers=list(presignature.signers),
+    )
 
 
 def payload_scalar(payload: bytes) -> int:
@@ -92,8 +110,14 @@ class _Rerandomized:
 def _rerandomize(key: KeyShare, presignature: Presignature, request: SignRequest) -> _Rerandomized:
     h = payload_scalar(request.payload)
     eps = secp256k1_tweak_scalar(request.tweak)
-    delta = derive_delta(request.entropy, SECP256K1.encode(key.public_point), eps, h,
-                         presignature.big_r, presignature.signers)
+    delta = derive_delta(
+        request.entropy,
+        SECP256K1.encode(key.public_point),
+        eps,
+        h,
+        presignature.big_r,
+        presignature.signers,
+    )
     point = SECP256K1.add(SECP256K1.decode(presignature.big_r), SECP256K1.base_mul(delta))
     if SECP256K1.is_identity(point):
         raise ProtocolAbort("re-randomized nonce is the identity")
@@ -118,9 +142,19 @@ class EcdsaSigner:
         The node's own chain view: request id → :class:`SignRequest`.
     """
 
-    def __init__(self, key: KeyShare, presignatures: Pool[Presignature], consumed: ConsumptionLog,
-                 lookup: RequestLookup) -> None:
-        self.key, self.presignatures, self.consumed, self.lookup = key, presignatures, consumed, lookup
+    def __init__(
+        self,
+        key: KeyShare,
+        presignatures: Pool[Presignature],
+        consumed: ConsumptionLog,
+        lookup: RequestLookup,
+    ) -> None:
+        self.key, self.presignatures, self.consumed, self.lookup = (
+            key,
+            presignatures,
+            consumed,
+            lookup,
+        )
 
     def handle_request(self, message: Message | bytes) -> Message:
         """Answer one signing request with this signer's share.
@@ -163,12 +197,18 @@ class EcdsaSigner:
         request = self.lookup(request_id)
         mu, nu = compute_share(self.key, presignature, request, self.consumed)
         self.presignatures.remove(presig_id)
-        return Message("ecdsa-sign.share", message.sid, self.key.me, message.sender,
-                       {"mu": scalar_hex(SECP256K1, mu), "nu": scalar_hex(SECP256K1, nu)})
+        return Message(
+            "ecdsa-sign.share",
+            message.sid,
+            self.key.me,
+            message.sender,
+            {"mu": scalar_hex(SECP256K1, mu), "nu": scalar_hex(SECP256K1, nu)},
+        )
 
 
-def compute_share(key: KeyShare, presignature: Presignature, request: SignRequest,
-                  consumed: ConsumptionLog) -> tuple[int, int]:
+def compute_share(
+    key: KeyShare, presignature: Presignature, request: SignRequest, consumed: ConsumptionLog
+) -> tuple[int, int]:
     """(μ_j, ν_j), after durably marking the presignature consumed.
 
     Raises
@@ -215,12 +255,24 @@ class EcdsaCoordinator:
         mu, nu = compute_share(self.key, presignature, request, self.consumed)
         self.presignatures.remove(presignature.presignature_id)
         sid = sign_sid(presignature, request_id)
-        self._session = {"sid": sid, "presignature": presignature, "request": request, "rr": rr,
-                         "shares": {self.key.me: (mu, nu)}, "done": False}
-        body = {"request_id": request_id, "presignature": presignature.presignature_id,
-                "signers": list(presignature.signers)}
-        return [Message("ecdsa-sign.request", sid, self.key.me, j, body)
-                for j in presignature.signers if j != self.key.me]
+        self._session = {
+            "sid": sid,
+            "presignature": presignature,
+            "request": request,
+            "rr": rr,
+            "shares": {self.key.me: (mu, nu)},
+            "done": False,
+        }
+        body = {
+            "request_id": request_id,
+            "presignature": presignature.presignature_id,
+            "signers": list(presignature.signers),
+        }
+        return [
+            Message("ecdsa-sign.request", sid, self.key.me, j, body)
+            for j in presignature.signers
+            if j != self.key.me
+        ]
 
     def receive(self, message: Message | bytes) -> EcdsaSignature | None:
         """Take one share; when all arrived, combine and verify.
@@ -253,8 +305,10 @@ class EcdsaCoordinator:
             raise MessageError(f"duplicate share from {message.sender}")
         try:
             expect_keys(message.body, ["mu", "nu"])
-            share = (parse_scalar(SECP256K1, message.body["mu"], "mu"),
-                     parse_scalar(SECP256K1, message.body["nu"], "nu"))
+            share = (
+                parse_scalar(SECP256K1, message.body["mu"], "mu"),
+                parse_scalar(SECP256K1, message.body["nu"], "nu"),
+            )
         except MessageError:
             s["done"] = True
             raise ProtocolAbort("malformed signature share", [message.sender]) from None

@@ -76,29 +76,37 @@ class Commitment:
 
 def encode_group_commitment_list(commitments: Sequence[Commitment]) -> bytes:
     """encode_group_commitment_list (sorted by identifier)."""
-    return b"".join(scalar_bytes(c.identifier) + c.hiding + c.binding
-                    for c in sorted(commitments, key=lambda c: c.identifier))
+    return b"".join(
+        scalar_bytes(c.identifier) + c.hiding + c.binding
+        for c in sorted(commitments, key=lambda c: c.identifier)
+    )
 
 
-def binding_factor_input(group_key: bytes, commitments: Sequence[Commitment], message: bytes,
-                         identifier: int) -> bytes:
+def binding_factor_input(
+    group_key: bytes, commitments: Sequence[Commitment], message: bytes, identifier: int
+) -> bytes:
     """The RFC's rho_input for one identifier."""
     prefix = group_key + h4(message) + h5(encode_group_commitment_list(commitments))
     return prefix + scalar_bytes(identifier)
 
 
-def compute_binding_factors(group_key: bytes, commitments: Sequence[Commitment],
-                            message: bytes) -> dict[int, int]:
+def compute_binding_factors(
+    group_key: bytes, commitments: Sequence[Commitment], message: bytes
+) -> dict[int, int]:
     """``{identifier: binding factor}``."""
-    return {c.identifier: h1(binding_factor_input(group_key, commitments, message, c.identifier))
-            for c in commitments}
+    return {
+        c.identifier: h1(binding_factor_input(group_key, commitments, message, c.identifier))
+        for c in commitments
+    }
 
 
 def compute_group_commitment(commitments: Sequence[Commitment], factors: dict[int, int]) -> Point:
     """R = Σ D_i + ρ_i·E_i."""
     g = ED25519
-    return g.sum(g.add(g.decode(c.hiding), g.mul(g.decode(c.binding), factors[c.identifier]))
-                 for c in commitments)
+    return g.sum(
+        g.add(g.decode(c.hiding), g.mul(g.decode(c.binding), factors[c.identifier]))
+        for c in commitments
+    )
 
 
 def compute_challenge(group_commitment: bytes, group_key: bytes, message: bytes) -> int:
@@ -120,26 +128,41 @@ class SigningContext:
     challenge: int
 
 
-def signing_context(group_key: bytes, commitments: Sequence[Commitment],
-                    message: bytes) -> SigningContext:
+def signing_context(
+    group_key: bytes, commitments: Sequence[Commitment], message: bytes
+) -> SigningContext:
     """Compute ρ_i for every signer, R and c = H2(R ‖ Y ‖ msg)."""
     factors = compute_binding_factors(group_key, commitments, message)
     big_r = ED25519.encode(compute_group_commitment(commitments, factors))
     return SigningContext(factors, big_r, compute_challenge(big_r, group_key, message))
 
 
-def sign_share(identifier: int, secret_share: int, hiding_nonce: int, binding_nonce: int,
-               message: bytes, commitments: Sequence[Commitment], group_key: bytes) -> int:
+def sign_share(
+    identifier: int,
+    secret_share: int,
+    hiding_nonce: int,
+    binding_nonce: int,
+    message: bytes,
+    commitments: Sequence[Commitment],
+    group_key: bytes,
+) -> int:
     """z_i = d_i + e_i·ρ_i + λ_i·x_i·c (``secret_share`` already tweaked: x_i + ε)."""
     ctx = signing_context(group_key, commitments, message)
     lam = _lagrange(identifier, commitments)
-    return (hiding_nonce + binding_nonce * ctx.factors[identifier]
-            + lam * secret_share * ctx.challenge) % L
+    return (
+        hiding_nonce + binding_nonce * ctx.factors[identifier] + lam * secret_share * ctx.challenge
+    ) % L
 
 
-def verify_share(identifier: int, z: int, public_share: Point, message: bytes,
-                 commitments: Sequence[Commitment], group_key: bytes,
-                 context: SigningContext | None = None) -> bool:
+def verify_share(
+    identifier: int,
+    z: int,
+    public_share: Point,
+    message: bytes,
+    commitments: Sequence[Commitment],
+    group_key: bytes,
+    context: SigningContext | None = None,
+) -> bool:
     """RFC 9591 §5.4: z_i·B = D_i + ρ_i·E_i + c·λ_i·Y_i (``public_share`` already tweaked).
 
     ``context`` (from :func:`signing_context`) avoids recomputing R for every share.
@@ -147,14 +170,22 @@ def verify_share(identifier: int, z: int, public_share: Point, message: bytes,
     g = ED25519
     ctx = context or signing_context(group_key, commitments, message)
     mine = next(x for x in commitments if x.identifier == identifier)
-    comm_share = g.add(g.decode(mine.hiding), g.mul(g.decode(mine.binding), ctx.factors[identifier]))
-    expected = g.add(comm_share,
-                     g.mul(public_share, ctx.challenge * _lagrange(identifier, commitments)))
+    comm_share = g.add(
+        g.decode(mine.hiding), g.mul(g.decode(mine.binding), ctx.factors[identifier])
+    )
+    expected = g.add(
+        comm_share, g.mul(public_share, ctx.challenge * _lagrange(identifier, commitments))
+    )
     return g.eq(g.base_mul(z), expected)
 
 
-def aggregate(commitments: Sequence[Commitment], shares: Sequence[int], message: bytes,
-              group_key: bytes, context: SigningContext | None = None) -> bytes:
+def aggregate(
+    commitments: Sequence[Commitment],
+    shares: Sequence[int],
+    message: bytes,
+    group_key: bytes,
+    context: SigningContext | None = None,
+) -> bytes:
     """The 64-byte signature R ‖ SerializeScalar(Σ z_i)."""
     ctx = context or signing_context(group_key, commitments, message)
     return ctx.group_commitment + scalar_bytes(sum(shares))

@@ -60,15 +60,22 @@ class FrostNonce:
     @property
     def commitment(self) -> frost.Commitment:
         """The public commitment (D, E)."""
-        return frost.Commitment(eval_point(self.me), ED25519.base_mul(self.hiding),
-                                ED25519.base_mul(self.binding))
+        return frost.Commitment(
+            eval_point(self.me), ED25519.base_mul(self.hiding), ED25519.base_mul(self.binding)
+        )
 
     def to_json(self) -> FrostNonceJSON:  # type: ignore[override]
         """Serializable form (secret)."""
-        return {"id": self.nonce_id, "domain": self.domain, "epoch": self.epoch,
-                "owner": self.owner, "signers": list(self.signers), "me": self.me,
-                "hiding": scalar_hex(ED25519, self.hiding),
-                "binding": scalar_hex(ED25519, self.binding)}
+        return {
+            "id": self.nonce_id,
+            "domain": self.domain,
+            "epoch": self.epoch,
+            "owner": self.owner,
+            "signers": list(self.signers),
+            "me": self.me,
+            "hiding": scalar_hex(ED25519, self.hiding),
+            "binding": scalar_hex(ED25519, self.binding),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FrostNonce:
@@ -79,10 +86,16 @@ class FrostNonce:
         StateError
         """
         try:
-            return cls(str(data["id"]), int(data["domain"]), int(data["epoch"]),
-                       int(data["owner"]), tuple(int(s) for s in data["signers"]),
-                       int(data["me"]), parse_scalar(ED25519, data["hiding"], "hiding"),
-                       parse_scalar(ED25519, data["binding"], "binding"))
+            return cls(
+                str(data["id"]),
+                int(data["domain"]),
+                int(data["epoch"]),
+                int(data["owner"]),
+                tuple(int(s) for s in data["signers"]),
+                int(data["me"]),
+                parse_scalar(ED25519, data["hiding"], "hiding"),
+                parse_scalar(ED25519, data["binding"], "binding"),
+            )
         except (KeyError, TypeError, ValueError):
             raise StateError("FROST nonce JSON is malformed") from None
 
@@ -112,17 +125,30 @@ class PeerCommitment:
 
     def to_json(self) -> dict[str, Any]:
         """Serializable form."""
-        return {"id": self.nonce_id, "domain": self.domain, "epoch": self.epoch,
-                "owner": self.owner, "signers": list(self.signers), "signer": self.signer,
-                "hiding": self.hiding.hex(), "binding": self.binding.hex()}
+        return {
+            "id": self.nonce_id,
+            "domain": self.domain,
+            "epoch": self.epoch,
+            "owner": self.owner,
+            "signers": list(self.signers),
+            "signer": self.signer,
+            "hiding": self.hiding.hex(),
+            "binding": self.binding.hex(),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PeerCommitment:
         """Inverse of :meth:`to_json`."""
         try:
-            return cls(str(data["id"]), int(data["domain"]), int(data["epoch"]),
-                       int(data["owner"]), tuple(int(s) for s in data["signers"]),
-                       int(data["signer"]), bytes.fromhex(data["hiding"]),
-                       bytes.fromhex(data["binding"]))
+            return cls(
+                str(data["id"]),
+                int(data["domain"]),
+                int(data["epoch"]),
+                int(data["owner"]),
+                tuple(int(s) for s in data["signers"]),
+                int(data["signer"]),
+                bytes.fromhex(data["hiding"]),
+                bytes.fromhex(data["binding"]),
+            )
         except (KeyError, TypeError, ValueError):
             raise StateError("FROST commitment JSON is malformed") from None

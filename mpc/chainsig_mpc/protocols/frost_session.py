@@ -25,8 +25,16 @@ from .errors import MessageError, ProtocolAbort, SigningRefusedError
 from .frost_nonces import FrostNonce, PeerCommitment
 from .groups import ED25519
 from .keyshare import KeyShare
-from .messages import (Message, decode, expect_keys, hex_field, parse_int, parse_point,
-                       parse_scalar, scalar_hex)
+from .messages import (
+    Message,
+    decode,
+    expect_keys,
+    hex_field,
+    parse_int,
+    parse_point,
+    parse_scalar,
+    scalar_hex,
+)
 from .pools import Pool, PoolKey
 from .session import session_id
 from .shamir import check_participants, eval_point
@@ -35,8 +43,15 @@ from .storage import ConsumptionLog
 
 CONSUMED_KIND = "frost-nonce"
 
-__all__ = ["FrostCoordinator", "FrostNonce", "FrostSigner", "PeerCommitment", "package_sid",
-           "parse_package"]
+__all__ = [
+    "FrostCoordinator",
+    "FrostNonce",
+    "FrostSigner",
+    "PeerCommitment",
+    "package_sid",
+    "parse_package",
+]
+
 
 def _check_signer_set(key: KeyShare, signers: tuple[int, ...]) -> None:
     check_participants(signers)
@@ -50,12 +65,20 @@ def _parse_signers(value: Any) -> tuple[int, ...]:
     return tuple(parse_int(s, "signers") for s in value)
 
 
-def package_sid(key: KeyShare, owner: int, request_id: str, signers: tuple[int, ...],
-                nonce_ids: dict[int, str]) -> bytes:
+def package_sid(
+    key: KeyShare, owner: int, request_id: str, signers: tuple[int, ...], nonce_ids: dict[int, str]
+) -> bytes:
     """Session id of one FROST signing."""
-    return session_id("frost-sign", domain=key.domain, epoch=key.epoch, key=key.commitment_hash,
-                      owner=owner, request=request_id, signers=list(signers),
-                      nonces={str(k): v for k, v in sorted(nonce_ids.items())})
+    return session_id(
+        "frost-sign",
+        domain=key.domain,
+        epoch=key.epoch,
+        key=key.commitment_hash,
+        owner=owner,
+        request=request_id,
+        signers=list(signers),
+        nonces={str(k): v for k, v in sorted(nonce_ids.items())},
+    )
 
 
 @dataclass
@@ -91,17 +114,37 @@ class FrostSigner:
         _check_signer_set(self.key, signers)
         if self.key.me not in signers or owner not in signers:
             raise SigningRefusedError("signer and owner must be in the signer set")
-        nonce = FrostNonce(secrets.token_hex(32), self.key.domain, self.key.epoch, owner, signers,
-                           self.key.me,
-                           frost.nonce_generate(self.key.share, secrets.token_bytes(32)),
-                           frost.nonce_generate(self.key.share, secrets.token_bytes(32)))
+        nonce = FrostNonce(
+            secrets.token_hex(32),
+            self.key.domain,
+            self.key.epoch,
+            owner,
+            signers,
+            self.key.me,
+            frost.nonce_generate(self.key.share, secrets.token_bytes(32)),
+            frost.nonce_generate(self.key.share, secrets.token_bytes(32)),
+        )
         self.nonces.add(nonce)
         c = nonce.commitment
-        sid = session_id("frost-commit", domain=self.key.domain, epoch=self.key.epoch,
-                         owner=owner, signers=list(signers))
-        return Message("frost.commitment", sid, self.key.me, owner,
-                       {"nonce": nonce.nonce_id, "signers": list(signers),
-                        "hiding": c.hiding.hex(), "binding": c.binding.hex()})
+        sid = session_id(
+            "frost-commit",
+            domain=self.key.domain,
+            epoch=self.key.epoch,
+            owner=owner,
+            signers=list(signers),
+        )
+        return Message(
+            "frost.commitment",
+            sid,
+            self.key.me,
+            owner,
+            {
+                "nonce": nonce.nonce_id,
+                "signers": list(signers),
+                "hiding": c.hiding.hex(),
+                "binding": c.binding.hex(),
+            },
+        )
 
     def handle_package(self, message: Message | bytes) -> Message:
         """Answer a signing package with z_i.
@@ -144,14 +187,23 @@ class FrostSigner:
         group_key = ED25519.encode(ED25519.add(self.key.public_point, ED25519.base_mul(eps)))
         self.consumed.mark_consumed(CONSUMED_KIND, nonce_id)  # before z_i leaves
         self.nonces.remove(nonce_id)
-        z = frost.sign_share(eval_point(self.key.me), self.key.share + eps, nonce.hiding,
-                             nonce.binding, request.payload, commitments, group_key)
-        return Message("frost.share", message.sid, self.key.me, message.sender,
-                       {"z": scalar_hex(ED25519, z)})
+        z = frost.sign_share(
+            eval_point(self.key.me),
+            self.key.share + eps,
+            nonce.hiding,
+            nonce.binding,
+            request.payload,
+            commitments,
+            group_key,
+        )
+        return Message(
+            "frost.share", message.sid, self.key.me, message.sender, {"z": scalar_hex(ED25519, z)}
+        )
 
 
-def parse_package(body: dict[str, Any]) -> tuple[str, tuple[int, ...], list[frost.Commitment],
-                                                  dict[int, str]]:
+def parse_package(
+    body: dict[str, Any],
+) -> tuple[str, tuple[int, ...], list[frost.Commitment], dict[int, str]]:
     """Validate a signing-package body.
 
     Raises
@@ -218,15 +270,27 @@ class FrostCoordinator:
         signers = _parse_signers(body["signers"])
         if message.sender not in signers or message.sender not in self.key.participants:
             raise MessageError(f"commitment from non-participant {message.sender}")
-        expected_sid = session_id("frost-commit", domain=self.key.domain, epoch=self.key.epoch,
-                                  owner=self.key.me, signers=list(signers))
+        expected_sid = session_id(
+            "frost-commit",
+            domain=self.key.domain,
+            epoch=self.key.epoch,
+            owner=self.key.me,
+            signers=list(signers),
+        )
         if message.sid != expected_sid:
             raise MessageError("commitment has the wrong session id")
-        self.commitments.add(PeerCommitment(
-            hex_field(body["nonce"], 32, "nonce").hex(), self.key.domain, self.key.epoch,
-            self.key.me, signers, message.sender,
-            ED25519.encode(parse_point(ED25519, body["hiding"], "hiding")),
-            ED25519.encode(parse_point(ED25519, body["binding"], "binding"))))
+        self.commitments.add(
+            PeerCommitment(
+                hex_field(body["nonce"], 32, "nonce").hex(),
+                self.key.domain,
+                self.key.epoch,
+                self.key.me,
+                signers,
+                message.sender,
+                ED25519.encode(parse_point(ED25519, body["hiding"], "hiding")),
+                ED25519.encode(parse_point(ED25519, body["binding"], "binding")),
+            )
+        )
 
     def start(self, request_id: str, signers: tuple[int, ...]) -> list[Message]:
         """Take one pooled commitment per signer and send the packages (own share included).
@@ -247,15 +311,26 @@ class FrostCoordinator:
         for entry in chosen.values():
             self.commitments.remove(entry.item_id)
         nonce_ids = {s: c.nonce_id for s, c in chosen.items()}
-        body = {"request_id": request_id, "signers": list(signers),
-                "commitments": {str(s): {"nonce": c.nonce_id, "hiding": c.hiding.hex(),
-                                         "binding": c.binding.hex()} for s, c in chosen.items()}}
+        body = {
+            "request_id": request_id,
+            "signers": list(signers),
+            "commitments": {
+                str(s): {"nonce": c.nonce_id, "hiding": c.hiding.hex(), "binding": c.binding.hex()}
+                for s, c in chosen.items()
+            },
+        }
         sid = package_sid(self.key, self.key.me, request_id, signers, nonce_ids)
         packages = [Message("frost.sign", sid, self.key.me, s, body) for s in signers]
         _, _, commitments, _ = parse_package(body)
         request = self.signer.lookup(request_id)
-        self._session = {"sid": sid, "signers": signers, "commitments": commitments,
-                         "request": request, "shares": {}, "done": False}
+        self._session = {
+            "sid": sid,
+            "signers": signers,
+            "commitments": commitments,
+            "request": request,
+            "shares": {},
+            "done": False,
+        }
         own = next(p for p in packages if p.recipient == self.key.me)
         self._accept(self.signer.handle_package(own))
         return [p for p in packages if p.recipient != self.key.me]
@@ -301,18 +376,34 @@ class FrostCoordinator:
         offset = ED25519.base_mul(eps)
         group_key = ED25519.encode(ED25519.add(self.key.public_point, offset))
         ctx = frost.signing_context(group_key, commitments, request.payload)
-        culprits = [j for j, z in sorted(s["shares"].items()) if z is None or not frost.verify_share(
-            eval_point(j), z, ED25519.add(self.key.public_share(j), offset), request.payload,
-            commitments, group_key, ctx)]
+        culprits = [
+            j
+            for j, z in sorted(s["shares"].items())
+            if z is None
+            or not frost.verify_share(
+                eval_point(j),
+                z,
+                ED25519.add(self.key.public_share(j), offset),
+                request.payload,
+                commitments,
+                group_key,
+                ctx,
+            )
+        ]
         if culprits:
             raise ProtocolAbort("FROST signature share failed verification", culprits)
-        signature = Ed25519Signature(frost.aggregate(
-            commitments, list(s["shares"].values()), request.payload, group_key, ctx))
+        signature = Ed25519Signature(
+            frost.aggregate(
+                commitments, list(s["shares"].values()), request.payload, group_key, ctx
+            )
+        )
         derived = derive_public_key_from_tweak(self.key.public_key, request.tweak)
         if derived.curve is not Curve.ED25519 or derived.data != group_key:
             raise ProtocolAbort("tweaked group key differs from chainsig_core's derived key")
         try:
             verify_signature(derived, request.payload, signature)
         except SignatureVerificationError:
-            raise ProtocolAbort("aggregate Ed25519 signature does not verify; nothing output") from None
+            raise ProtocolAbort(
+                "aggregate Ed25519 signature does not verify; nothing output"
+            ) from None
         return signature

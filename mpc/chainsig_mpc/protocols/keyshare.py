@@ -58,8 +58,10 @@ class KeyShare:
     commitment: tuple[bytes, ...]
 
     def __repr__(self) -> str:
-        return (f"KeyShare(curve={self.curve.value}, domain={self.domain}, epoch={self.epoch}, "
-                f"me={self.me}, participants={self.participants}, threshold={self.threshold})")
+        return (
+            f"KeyShare(curve={self.curve.value}, domain={self.domain}, epoch={self.epoch}, "
+            f"me={self.me}, participants={self.participants}, threshold={self.threshold})"
+        )
 
     @property
     def group(self) -> Group:
@@ -84,8 +86,9 @@ class KeyShare:
     @cached_property
     def public_shares(self) -> dict[int, Point]:
         """X_j = x_j·G of every participant (computed once per key share)."""
-        return {j: eval_commitment(self.group, self.commitment_points, j)
-                for j in self.participants}
+        return {
+            j: eval_commitment(self.group, self.commitment_points, j) for j in self.participants
+        }
 
     def public_share(self, participant: int) -> Point:
         """X_j = x_j·G, computed from the commitment."""
@@ -101,10 +104,16 @@ class KeyShare:
 
     def to_json(self) -> KeyShareJSON:
         """Serializable form (secret!)."""
-        return {"curve": self.curve.value, "domain": self.domain, "epoch": self.epoch,
-                "participants": list(self.participants), "threshold": self.threshold,
-                "me": self.me, "share": self.group.scalar_bytes(self.share).hex(),
-                "commitment": [c.hex() for c in self.commitment]}
+        return {
+            "curve": self.curve.value,
+            "domain": self.domain,
+            "epoch": self.epoch,
+            "participants": list(self.participants),
+            "threshold": self.threshold,
+            "me": self.me,
+            "share": self.group.scalar_bytes(self.share).hex(),
+            "commitment": [c.hex() for c in self.commitment],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> KeyShare:
@@ -120,10 +129,16 @@ class KeyShare:
             commitment = tuple(bytes.fromhex(c) for c in data["commitment"])
             for c in commitment:
                 group.decode(c)
-            return cls(curve, int(data["domain"]), int(data["epoch"]),
-                       tuple(int(p) for p in data["participants"]), int(data["threshold"]),
-                       int(data["me"]), group.scalar_from_bytes(bytes.fromhex(data["share"])),
-                       commitment)
+            return cls(
+                curve,
+                int(data["domain"]),
+                int(data["epoch"]),
+                tuple(int(p) for p in data["participants"]),
+                int(data["threshold"]),
+                int(data["me"]),
+                group.scalar_from_bytes(bytes.fromhex(data["share"])),
+                commitment,
+            )
         except (KeyError, TypeError, ValueError):
             raise StateError("key share JSON is malformed") from None
 

@@ -56,8 +56,9 @@ class KeyStore:
             If it is not a later epoch of the active key (same public key).
         """
         current = self._active.get(share.domain)
-        if current is not None and (share.epoch <= current.epoch
-                                    or share.commitment[0] != current.commitment[0]):
+        if current is not None and (
+            share.epoch <= current.epoch or share.commitment[0] != current.commitment[0]
+        ):
             raise StateError("staged share must be a later epoch of the same public key")
         self._staged[(share.domain, share.epoch)] = share
 
@@ -91,8 +92,10 @@ class KeyStore:
 
     def to_json(self) -> dict[str, Any]:
         """Serializable form (secret)."""
-        return {"active": [s.to_json() for s in self._active.values()],
-                "staged": [s.to_json() for s in self._staged.values()]}
+        return {
+            "active": [s.to_json() for s in self._active.values()],
+            "staged": [s.to_json() for s in self._staged.values()],
+        }
 
     def load_json(self, data: dict[str, Any]) -> None:
         """Restore :meth:`to_json` output.

@@ -68,8 +68,14 @@ class Message:
     def encode(self) -> bytes:
         """Canonical wire bytes."""
         return _canonical(
-            {"v": VERSION, "kind": self.kind, "sid": self.sid.hex(), "from": self.sender,
-             "to": self.recipient, "body": self.body}
+            {
+                "v": VERSION,
+                "kind": self.kind,
+                "sid": self.sid.hex(),
+                "from": self.sender,
+                "to": self.recipient,
+                "body": self.body,
+            }
         )
 
     @property
@@ -106,8 +112,12 @@ def decode(data: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
     if len(data) > max_bytes:
         raise MessageError(f"message is larger than {max_bytes} bytes")
     try:
-        raw = json.loads(bytes(data), object_pairs_hook=_no_duplicates, parse_float=_no_floats,
-                         parse_constant=_no_floats)
+        raw = json.loads(
+            bytes(data),
+            object_pairs_hook=_no_duplicates,
+            parse_float=_no_floats,
+            parse_constant=_no_floats,
+        )
     except MessageError:
         raise
     except (ValueError, RecursionError):
@@ -116,7 +126,13 @@ def decode(data: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
         raise MessageError("message envelope must have exactly v, kind, sid, from, to, body")
     if raw["v"] != VERSION or isinstance(raw["v"], bool):
         raise MessageError(f"unsupported message version {raw['v']!r}")
-    kind, sid, sender, recipient, body = raw["kind"], raw["sid"], raw["from"], raw["to"], raw["body"]
+    kind, sid, sender, recipient, body = (
+        raw["kind"],
+        raw["sid"],
+        raw["from"],
+        raw["to"],
+        raw["body"],
+    )
     if not isinstance(kind, str) or not 0 < len(kind) <= 64:
         raise MessageError("message kind must be a short string")
     sid_bytes = hex_field(sid, 32, "sid")
@@ -134,6 +150,7 @@ def decode(data: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
 
 
 # -- body field helpers (every failure is a MessageError naming the field, never a value) ----
+
 
 def hex_field(value: Any, length: int, name: str) -> bytes:
     """Lowercase hex of exactly ``length`` bytes."""

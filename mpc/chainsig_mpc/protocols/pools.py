@@ -82,8 +82,13 @@ class Pool(Generic[T]):
                 return item
         return None
 
-    def take_for_owner(self, domain: int, epoch: int, owner: int,
-                       exclude: Callable[[tuple[int, ...]], bool] = lambda _s: False) -> T | None:
+    def take_for_owner(
+        self,
+        domain: int,
+        epoch: int,
+        owner: int,
+        exclude: Callable[[tuple[int, ...]], bool] = lambda _s: False,
+    ) -> T | None:
         """Take any item of this owner whose signer set is not excluded (e.g. has a down node)."""
         for item_id, item in self._items.items():
             k = item.pool_key
@@ -94,8 +99,11 @@ class Pool(Generic[T]):
 
     def drop_epochs_before(self, domain: int, epoch: int) -> int:
         """Empty the items of older epochs of a domain; returns how many were dropped."""
-        stale = [i for i, item in self._items.items()
-                 if item.pool_key.domain == domain and item.pool_key.epoch < epoch]
+        stale = [
+            i
+            for i, item in self._items.items()
+            if item.pool_key.domain == domain and item.pool_key.epoch < epoch
+        ]
         for item_id in stale:
             del self._items[item_id]
         return len(stale)

@@ -24,7 +24,7 @@ from .messages import expect_keys, parse_point, parse_scalar, point_hex, scalar_
 from .pools import PoolKey
 from .rounds import Body, Round, RoundProtocol
 from .session import session_id
-from .shamir import check_participants, evaluate, eval_point, interpolate_points_at
+from .shamir import check_participants, eval_point, evaluate, interpolate_points_at
 
 SUBSET_BUDGET = 2000
 """Most candidate subsets tried when locating inconsistent R_j openings."""
@@ -65,8 +65,10 @@ class Presignature:
     key_commitment_hash: str
 
     def __repr__(self) -> str:
-        return (f"Presignature(id={self.presignature_id[:16]}…, owner={self.owner}, "
-                f"signers={self.signers}, me={self.me})")
+        return (
+            f"Presignature(id={self.presignature_id[:16]}…, owner={self.owner}, "
+            f"signers={self.signers}, me={self.me})"
+        )
 
     @property
     def item_id(self) -> str:
@@ -81,11 +83,20 @@ class Presignature:
     def to_json(self) -> PresignatureJSON:  # type: ignore[override]
         """Serializable form (secret)."""
         g = SECP256K1
-        return {"id": self.presignature_id, "domain": self.domain, "epoch": self.epoch,
-                "owner": self.owner, "signers": list(self.signers), "me": self.me,
-                "big_r": self.big_r.hex(), "a": scalar_hex(g, self.a), "w": scalar_hex(g, self.w),
-                "u": scalar_hex(g, self.u), "e": scalar_hex(g, self.e),
-                "key": self.key_commitment_hash}
+        return {
+            "id": self.presignature_id,
+            "domain": self.domain,
+            "epoch": self.epoch,
+            "owner": self.owner,
+            "signers": list(self.signers),
+            "me": self.me,
+            "big_r": self.big_r.hex(),
+            "a": scalar_hex(g, self.a),
+            "w": scalar_hex(g, self.w),
+            "u": scalar_hex(g, self.u),
+            "e": scalar_hex(g, self.e),
+            "key": self.key_commitment_hash,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Presignature:
@@ -99,10 +110,17 @@ class Presignature:
             g = SECP256K1
             big_r = bytes.fromhex(data["big_r"])
             g.decode(big_r)
-            return cls(str(data["id"]), int(data["domain"]), int(data["epoch"]),
-                       int(data["owner"]), tuple(int(s) for s in data["signers"]), int(data["me"]),
-                       big_r, *(parse_scalar(g, data[k], k) for k in ("a", "w", "u", "e")),
-                       str(data["key"]))
+            return cls(
+                str(data["id"]),
+                int(data["domain"]),
+                int(data["epoch"]),
+                int(data["owner"]),
+                tuple(int(s) for s in data["signers"]),
+                int(data["me"]),
+                big_r,
+                *(parse_scalar(g, data[k], k) for k in ("a", "w", "u", "e")),
+                str(data["key"]),
+            )
         except (KeyError, TypeError, ValueError):
             raise StateError("presignature JSON is malformed") from None
 
@@ -117,8 +135,11 @@ def locate_inconsistent(group: Group, points: dict[int, Point], degree: int) -> 
     max_bad = (len(ids) - degree - 1) // 2
     for subset in islice(combinations(ids, degree + 1), SUBSET_BUDGET):
         base = {i: points[i] for i in subset}
-        bad = {j for j in ids if j not in base
-               and not group.eq(interpolate_points_at(group, base, j), points[j])}
+        bad = {
+            j
+            for j in ids
+            if j not in base and not group.eq(interpolate_points_at(group, base, j), points[j])
+        }
         if len(bad) <= max_bad:
             return bad
     return None
@@ -148,8 +169,14 @@ class EcdsaPresign(RoundProtocol):
 
     protocol = "ecdsa-presign"
 
-    def __init__(self, key: KeyShare, signers: Sequence[int], owner: int, label: str,
-                 seed: bytes | None = None) -> None:
+    def __init__(
+        self,
+        key: KeyShare,
+        signers: Sequence[int],
+        owner: int,
+        label: str,
+        seed: bytes | None = None,
+    ) -> None:
         if key.curve is not Curve.SECP256K1:
             raise ProtocolAbort("robust ECDSA needs a secp256k1 key")
         ids = check_participants(signers)
@@ -160,24 +187,42 @@ class EcdsaPresign(RoundProtocol):
             raise ProtocolAbort("signers and owner must be participants of the key")
         self.key, self.owner, self.label = key, owner, label
         self.group = SECP256K1
-        sid = session_id("ecdsa-presign", domain=key.domain, epoch=key.epoch,
-                         key=key.commitment_hash, signers=list(ids), threshold=key.threshold,
-                         owner=owner, label=label)
+        sid = session_id(
+            "ecdsa-presign",
+            domain=key.domain,
+            epoch=key.epoch,
+            key=key.commitment_hash,
+            signers=list(ids),
+            threshold=key.threshold,
+            owner=owner,
+            label=label,
+        )
         super().__init__(sid, key.me, ids, seed)
         self._sums: dict[str, int] = {}
 
     def _plan(self) -> list[Round]:
-        return [Round("deal", False, self.participants, self.participants),
-                Round("open", True, self.participants, self.participants)]
+        return [
+            Round("deal", False, self.participants, self.participants),
+            Round("open", True, self.participants, self.participants),
+        ]
 
     def _outgoing(self, round_: Round) -> Body | dict[int, Body]:
         n = self.group.order
         if round_.name == "deal":
-            polys = {"k": self._poly(self.t, None), "a": self._poly(self.t, None),
-                     "b": self._poly(2 * self.t, 0), "d": self._poly(2 * self.t, 0),
-                     "e": self._poly(2 * self.t, 0)}
-            return {j: {name: scalar_hex(self.group, evaluate(p, eval_point(j), n))
-                        for name, p in polys.items()} for j in self.participants}
+            polys = {
+                "k": self._poly(self.t, None),
+                "a": self._poly(self.t, None),
+                "b": self._poly(2 * self.t, 0),
+                "d": self._poly(2 * self.t, 0),
+                "e": self._poly(2 * self.t, 0),
+            }
+            return {
+                j: {
+                    name: scalar_hex(self.group, evaluate(p, eval_point(j), n))
+                    for name, p in polys.items()
+                }
+                for j in self.participants
+            }
         return {"big_r": point_hex(self.group, self.group.base_mul(self._sums["k"]))}
 
     def _poly(self, degree: int, constant: int | None) -> list[int]:
@@ -190,13 +235,21 @@ class EcdsaPresign(RoundProtocol):
         n = self.group.order
         if round_.name == "deal":
             names = ("k", "a", "b", "d", "e")
-            dealt = self._each(received, lambda _s, b: (
-                expect_keys(b, names),
-                {k: parse_scalar(self.group, b[k], k) for k in names})[1])
+            dealt = self._each(
+                received,
+                lambda _s, b: (
+                    expect_keys(b, names),
+                    {k: parse_scalar(self.group, b[k], k) for k in names},
+                )[1],
+            )
             self._sums = {k: sum(d[k] for d in dealt.values()) % n for k in names}
             return
-        opened = self._each(received, lambda _s, b: (
-            expect_keys(b, ["big_r"]), parse_point(self.group, b["big_r"], "big_r"))[1])
+        opened = self._each(
+            received,
+            lambda _s, b: (expect_keys(b, ["big_r"]), parse_point(self.group, b["big_r"], "big_r"))[
+                1
+            ],
+        )
         bad = locate_inconsistent(self.group, opened, self.t)
         if bad is None:
             raise ProtocolAbort("R_j openings are inconsistent and cannot be located")
@@ -208,18 +261,34 @@ class EcdsaPresign(RoundProtocol):
             raise ProtocolAbort("presignature nonce R is the identity")
         s = self._sums
         self.result = Presignature(
-            self.sid.hex(), self.key.domain, self.key.epoch, self.owner, self.participants,
-            self.me, self.group.encode(big_r), s["a"], (s["a"] * s["k"] + s["b"]) % n,
-            (s["a"] * self.key.share + s["d"]) % n, s["e"], self.key.commitment_hash)
+            self.sid.hex(),
+            self.key.domain,
+            self.key.epoch,
+            self.owner,
+            self.participants,
+            self.me,
+            self.group.encode(big_r),
+            s["a"],
+            (s["a"] * s["k"] + s["b"]) % n,
+            (s["a"] * self.key.share + s["d"]) % n,
+            s["e"],
+            self.key.commitment_hash,
+        )
 
     def _params(self) -> dict[str, Any]:
-        return {"key": self.key.to_json(), "signers": list(self.participants),
-                "owner": self.owner, "label": self.label}
+        return {
+            "key": self.key.to_json(),
+            "signers": list(self.participants),
+            "owner": self.owner,
+            "label": self.label,
+        }
 
     @classmethod
     def _from_params(cls, params: dict[str, Any], seed: bytes) -> EcdsaPresign:
-        try:
-            key = KeyShare.from_json(params["key"])
-        except StateError:
-            raise
-        return cls(key, params["signers"], params["owner"], params["label"], seed)
+        return cls(
+            KeyShare.from_json(params["key"]),
+            params["signers"],
+            params["owner"],
+            params["label"],
+            seed,
+        )

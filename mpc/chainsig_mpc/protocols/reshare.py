@@ -76,11 +76,23 @@ class Reshare(DealingProtocol):
 
     protocol = "reshare"
 
-    def __init__(self, *, old_commitment: Sequence[bytes], old_commitment_hash: str,
-                 old_participants: Sequence[int], old_threshold: int, dealers: Sequence[int],
-                 new_participants: Sequence[int], new_threshold: int, me: int,
-                 old_share: KeyShare | None, domain: int, epoch: int, ecdsa: bool,
-                 seed: bytes | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        old_commitment: Sequence[bytes],
+        old_commitment_hash: str,
+        old_participants: Sequence[int],
+        old_threshold: int,
+        dealers: Sequence[int],
+        new_participants: Sequence[int],
+        new_threshold: int,
+        me: int,
+        old_share: KeyShare | None,
+        domain: int,
+        epoch: int,
+        ecdsa: bool,
+        seed: bytes | None = None,
+    ) -> None:
         old_ids = check_participants(old_participants)
         self.dealers = check_participants(dealers)
         self.receivers = check_participants(new_participants)
@@ -92,19 +104,33 @@ class Reshare(DealingProtocol):
             raise StateError("old commitment does not match its pinned hash")
         if len(self.old_commitment) != old_threshold:
             raise StateError("old commitment length does not match the old threshold")
-        if me in self.dealers and (old_share is None or old_share.me != me
-                                   or old_share.commitment != self.old_commitment):
+        if me in self.dealers and (
+            old_share is None or old_share.me != me or old_share.commitment != self.old_commitment
+        ):
             raise StateError("a dealer needs its own share of the old key")
         self.old_participants, self.old_threshold = old_ids, old_threshold
-        self.new_threshold, self.domain, self.epoch, self.ecdsa = new_threshold, domain, epoch, ecdsa
+        self.new_threshold, self.domain, self.epoch, self.ecdsa = (
+            new_threshold,
+            domain,
+            epoch,
+            ecdsa,
+        )
         self.old_share = old_share
         self._curve_name = _curve_of(self.old_commitment)
         self.group = group_for(self._curve_name)
         self._old_points: list[Point] = [self.group.decode(c) for c in self.old_commitment]
-        sid = session_id("reshare", curve=self._curve_name, domain=domain, epoch=epoch,
-                         old_commitment=old_commitment_hash, old_participants=list(old_ids),
-                         old_threshold=old_threshold, dealers=list(self.dealers),
-                         new_participants=list(self.receivers), new_threshold=new_threshold)
+        sid = session_id(
+            "reshare",
+            curve=self._curve_name,
+            domain=domain,
+            epoch=epoch,
+            old_commitment=old_commitment_hash,
+            old_participants=list(old_ids),
+            old_threshold=old_threshold,
+            dealers=list(self.dealers),
+            new_participants=list(self.receivers),
+            new_threshold=new_threshold,
+        )
         super().__init__(sid, me, sorted(set(self.dealers) | set(self.receivers)), seed)
         self.degree = new_threshold - 1
         self._init_dealing()
@@ -138,30 +164,53 @@ class Reshare(DealingProtocol):
         if self.me not in self.receivers:
             return ReshareOutcome(None)
         share = sum(self._shares[d] for d in self.dealers) % self.group.order
-        return ReshareOutcome(KeyShare(
-            Curve(self._curve_name), self.domain, self.epoch, self.receivers, self.new_threshold,
-            self.me, share, tuple(self.group.encode(c) for c in new_commitment)))
+        return ReshareOutcome(
+            KeyShare(
+                Curve(self._curve_name),
+                self.domain,
+                self.epoch,
+                self.receivers,
+                self.new_threshold,
+                self.me,
+                share,
+                tuple(self.group.encode(c) for c in new_commitment),
+            )
+        )
 
     def _params(self) -> dict[str, Any]:
-        return {"old_commitment": [c.hex() for c in self.old_commitment],
-                "old_commitment_hash": commitment_hash(self.old_commitment),
-                "old_participants": list(self.old_participants),
-                "old_threshold": self.old_threshold, "dealers": list(self.dealers),
-                "new_participants": list(self.receivers), "new_threshold": self.new_threshold,
-                "me": self.me, "domain": self.domain, "epoch": self.epoch, "ecdsa": self.ecdsa,
-                "old_share": self.old_share.to_json() if self.old_share else None}
+        return {
+            "old_commitment": [c.hex() for c in self.old_commitment],
+            "old_commitment_hash": commitment_hash(self.old_commitment),
+            "old_participants": list(self.old_participants),
+            "old_threshold": self.old_threshold,
+            "dealers": list(self.dealers),
+            "new_participants": list(self.receivers),
+            "new_threshold": self.new_threshold,
+            "me": self.me,
+            "domain": self.domain,
+            "epoch": self.epoch,
+            "ecdsa": self.ecdsa,
+            "old_share": self.old_share.to_json() if self.old_share else None,
+        }
 
     @classmethod
     def _from_params(cls, params: dict[str, Any], seed: bytes) -> Reshare:
         old = params["old_share"]
-        return cls(old_commitment=[bytes.fromhex(c) for c in params["old_commitment"]],
-                   old_commitment_hash=params["old_commitment_hash"],
-                   old_participants=params["old_participants"],
-                   old_threshold=params["old_threshold"], dealers=params["dealers"],
-                   new_participants=params["new_participants"],
-                   new_threshold=params["new_threshold"], me=params["me"],
-                   old_share=KeyShare.from_json(old) if old else None, domain=params["domain"],
-                   epoch=params["epoch"], ecdsa=params["ecdsa"], seed=seed)
+        return cls(
+            old_commitment=[bytes.fromhex(c) for c in params["old_commitment"]],
+            old_commitment_hash=params["old_commitment_hash"],
+            old_participants=params["old_participants"],
+            old_threshold=params["old_threshold"],
+            dealers=params["dealers"],
+            new_participants=params["new_participants"],
+            new_threshold=params["new_threshold"],
+            me=params["me"],
+            old_share=KeyShare.from_json(old) if old else None,
+            domain=params["domain"],
+            epoch=params["epoch"],
+            ecdsa=params["ecdsa"],
+            seed=seed,
+        )
 
 
 def _curve_of(commitment: Sequence[bytes]) -> str:

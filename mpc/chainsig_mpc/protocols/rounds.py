@@ -57,7 +57,9 @@ class RoundProtocol(ABC):
 
     protocol: ClassVar[str]
 
-    def __init__(self, sid: bytes, me: int, participants: Sequence[int], seed: bytes | None) -> None:
+    def __init__(
+        self, sid: bytes, me: int, participants: Sequence[int], seed: bytes | None
+    ) -> None:
         if len(sid) != 32:
             raise StateError("session id must be 32 bytes")
         self.sid = sid
@@ -142,8 +144,13 @@ class RoundProtocol(ABC):
 
     def to_state(self) -> bytes:
         """Serialize the run (contains secrets: store it like a key share)."""
-        state = {"v": STATE_VERSION, "protocol": self.protocol, "params": self._params(),
-                 "seed": self._seed.hex(), "inbox": [m.hex() for m in self._log]}
+        state = {
+            "v": STATE_VERSION,
+            "protocol": self.protocol,
+            "params": self._params(),
+            "seed": self._seed.hex(),
+            "inbox": [m.hex() for m in self._log],
+        }
         return json.dumps(state, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -233,7 +240,8 @@ class RoundProtocol(ABC):
             if previous == message.body:
                 return  # a harmless duplicate
             self.failure = ProtocolAbort(
-                f"participant sent two different {message.kind} messages", [message.sender])
+                f"participant sent two different {message.kind} messages", [message.sender]
+            )
             raise self.failure
         box[message.sender] = message.body
         self._log.append(message.encode())
@@ -296,8 +304,9 @@ class RoundProtocol(ABC):
         return out
 
     def _check_echoes(self, round_: Round, kind: str) -> None:
-        echoes = self._each(self._inbox[kind + ".echo"],
-                            lambda _s, body: parse_echo(body, round_.senders))
+        echoes = self._each(
+            self._inbox[kind + ".echo"], lambda _s, body: parse_echo(body, round_.senders)
+        )
         local = {s: value_digest(self.sid, kind, s, b) for s, b in self._inbox[kind].items()}
         culprits = equivocators(local, echoes)
         if culprits:

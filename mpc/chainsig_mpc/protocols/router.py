@@ -31,7 +31,9 @@ class InMemoryRouter:
         Optional per-delivery hook (see :data:`Intercept`).
     """
 
-    def __init__(self, parties: Mapping[int, RoundProtocol], intercept: Intercept | None = None) -> None:
+    def __init__(
+        self, parties: Mapping[int, RoundProtocol], intercept: Intercept | None = None
+    ) -> None:
         self.parties = dict(parties)
         self.intercept = intercept
         self.rejected: list[tuple[int, MessageError]] = []
@@ -90,8 +92,11 @@ class InMemoryRouter:
         finally:
             self.cpu_seconds[pid] += time.process_time() - begin
         for message in out:
-            targets = ([message.recipient] if message.recipient is not None
-                       else [p for p in self.parties if p != message.sender])
+            targets = (
+                [message.recipient]
+                if message.recipient is not None
+                else [p for p in self.parties if p != message.sender]
+            )
             for target in targets:
                 if target not in self.parties:
                     continue

@@ -21,7 +21,7 @@ def eval_point(participant: int) -> int:
 
 
 def check_participants(participants: Sequence[int]) -> tuple[int, ...]:
-    """Validate a participant set: distinct, non-negative ints (so eval points are distinct and ≠ 0).
+    """Validate a participant set: distinct non-negative ints (eval points distinct and ≠ 0).
 
     Returns
     -------
@@ -35,7 +35,9 @@ def check_participants(participants: Sequence[int]) -> tuple[int, ...]:
     """
     ids = list(participants)
     if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in ids):
-        raise ProtocolAbort("participant ids must be non-negative integers (evaluation point id+1 ≠ 0)")
+        raise ProtocolAbort(
+            "participant ids must be non-negative integers (evaluation point id+1 ≠ 0)"
+        )
     if len(set(ids)) != len(ids):
         raise ProtocolAbort("duplicate participant id (duplicate evaluation point)")
     return tuple(sorted(ids))
@@ -112,7 +114,10 @@ def feldman_check(group: Group, commitment: Sequence[Point], participant: int, s
 
 
 def interpolate_points_at(group: Group, points: dict[int, Point], target: int) -> Point:
-    """Interpolate ``F(target + 1)`` in the exponent from ``{id: F(id+1)}`` (target may be −1 for 0)."""
+    """Interpolate ``F(target + 1)`` in the exponent from ``{id: F(id + 1)}``.
+
+    ``target = −1`` gives F(0).
+    """
     order = group.order
     xt = target + 1
     ids = list(points)

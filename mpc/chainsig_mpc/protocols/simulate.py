@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from chainsig_core.keys import Curve
 from chainsig_core.signatures import EcdsaSignature, Ed25519Signature
@@ -25,6 +26,7 @@ from .keystore import KeyStore
 from .pools import Pool
 from .presign import EcdsaPresign, Presignature
 from .reshare import Reshare
+from .rounds import RoundProtocol
 from .router import InMemoryRouter
 from .signrequest import SignRequest
 from .storage import ConsumptionLog, InMemoryConsumptionLog
@@ -39,7 +41,8 @@ class LocalNode:
     presignatures: Pool[Presignature] = field(default_factory=lambda: Pool(Presignature.from_json))
     nonces: Pool[FrostNonce] = field(default_factory=lambda: Pool(FrostNonce.from_json))
     commitments: Pool[PeerCommitment] = field(
-        default_factory=lambda: Pool(PeerCommitment.from_json))
+        default_factory=lambda: Pool(PeerCommitment.from_json)
+    )
     consumed: ConsumptionLog = field(default_factory=InMemoryConsumptionLog)
 
     def __post_init__(self) -> None:
@@ -75,8 +78,8 @@ class LocalCluster:
             raise LookupError(f"node {node} has no key for domain {domain}")
         return share
 
-    def _route(self, phase: str, parties: dict, intercept=None) -> dict:  # type: ignore[no-untyped-def]
-        router = InMemoryRouter(parties, intercept)
+    def _route(self, phase: str, parties: Mapping[int, RoundProtocol]) -> dict[int, Any]:
+        router = InMemoryRouter(parties)
         results = router.run()
         for pid, seconds in router.cpu_seconds.items():
             self.cpu[phase][pid] += seconds
@@ -86,7 +89,9 @@ class LocalCluster:
             raise ProtocolAbort(f"{phase} did not complete")
         return results
 
-    def dkg(self, curve: Curve | str, domain: int, threshold: int, epoch: int = 0) -> dict[int, KeyShare]:
+    def dkg(
+        self, curve: Curve | str, domain: int, threshold: int, epoch: int = 0
+    ) -> dict[int, KeyShare]:
         """Run a DKG among all nodes and install the key."""
         ids = sorted(self.nodes)
         results = self._route("dkg", {i: Dkg(curve, domain, epoch, ids, threshold, i) for i in ids})
@@ -94,8 +99,15 @@ class LocalCluster:
             self.nodes[i].keys.install(share)
         return results
 
-    def reshare(self, domain: int, dealers: Sequence[int], new_participants: Sequence[int],
-                new_threshold: int, *, ecdsa: bool) -> dict[int, KeyShare]:
+    def reshare(
+        self,
+        domain: int,
+        dealers: Sequence[int],
+        new_participants: Sequence[int],
+        new_threshold: int,
+        *,
+        ecdsa: bool,
+    ) -> dict[int, KeyShare]:
         """Reshare a domain's key and commit it (as the contract's signal would)."""
         old = self.key(dealers[0], domain)
         for j in new_participants:
@@ -103,11 +115,19 @@ class LocalCluster:
         parties = {}
         for i in sorted(set(dealers) | set(new_participants)):
             parties[i] = Reshare(
-                old_commitment=old.commitment, old_commitment_hash=old.commitment_hash,
-                old_participants=old.participants, old_threshold=old.threshold, dealers=dealers,
-                new_participants=new_participants, new_threshold=new_threshold, me=i,
-                old_share=self.key(i, domain) if i in dealers else None, domain=domain,
-                epoch=old.epoch + 1, ecdsa=ecdsa)
+                old_commitment=old.commitment,
+                old_commitment_hash=old.commitment_hash,
+                old_participants=old.participants,
+                old_threshold=old.threshold,
+                dealers=dealers,
+                new_participants=new_participants,
+                new_threshold=new_threshold,
+                me=i,
+                old_share=self.key(i, domain) if i in dealers else None,
+                domain=domain,
+                epoch=old.epoch + 1,
+                ecdsa=ecdsa,
+            )
         results = self._route("reshare", parties)
         for i, outcome in results.items():
             if outcome.share is not None:
@@ -124,12 +144,16 @@ class LocalCluster:
             self.nodes[i].presignatures.add(presignature)
         return results[owner]
 
-    def ecdsa_sign(self, domain: int, request: SignRequest, presignature: Presignature) -> EcdsaSignature:
+    def ecdsa_sign(
+        self, domain: int, request: SignRequest, presignature: Presignature
+    ) -> EcdsaSignature:
         """Sign with the owner of ``presignature`` as coordinator."""
         self.requests[request.request_id] = request
         owner = presignature.owner
         node = self.nodes[owner]
-        coord = EcdsaCoordinator(self.key(owner, domain), node.presignatures, node.consumed, self.lookup)
+        coord = EcdsaCoordinator(
+            self.key(owner, domain), node.presignatures, node.consumed, self.lookup
+        )
         begin = time.process_time()
         messages = coord.start(request.request_id, presignature)
         self.cpu["sign"][owner] += time.process_time() - begin
@@ -139,8 +163,9 @@ class LocalCluster:
             assert j is not None
             peer = self.nodes[j]
             begin = time.process_time()
-            share = EcdsaSigner(self.key(j, domain), peer.presignatures, peer.consumed,
-                                self.lookup).handle_request(message.encode())
+            share = EcdsaSigner(
+                self.key(j, domain), peer.presignatures, peer.consumed, self.lookup
+            ).handle_request(message.encode())
             self.cpu["sign"][j] += time.process_time() - begin
             begin = time.process_time()
             result = coord.receive(share.encode())
@@ -162,8 +187,9 @@ class LocalCluster:
             coord.add_commitment(message.encode())
             self.cpu["frost"][j] += time.process_time() - begin
 
-    def frost_sign(self, domain: int, request: SignRequest, owner: int,
-                   signers: Sequence[int]) -> Ed25519Signature:
+    def frost_sign(
+        self, domain: int, request: SignRequest, owner: int, signers: Sequence[int]
+    ) -> Ed25519Signature:
         """Sign with pooled commitments (precommit first)."""
         self.requests[request.request_id] = request
         coord = FrostCoordinator(self.frost_signer(owner, domain), self.nodes[owner].commitments)

@@ -63,23 +63,27 @@ class SqliteConsumptionLog:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS consumed (kind TEXT NOT NULL, "
-                         "item_id TEXT NOT NULL, PRIMARY KEY (kind, item_id))")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS consumed (kind TEXT NOT NULL, "
+            "item_id TEXT NOT NULL, PRIMARY KEY (kind, item_id))"
+        )
 
     def mark_consumed(self, kind: str, item_id: str) -> None:
         """See :meth:`ConsumptionLog.mark_consumed`."""
         with self._lock:
             try:
-                self._db.execute("INSERT INTO consumed (kind, item_id) VALUES (?, ?)",
-                                 (kind, item_id))
+                self._db.execute(
+                    "INSERT INTO consumed (kind, item_id) VALUES (?, ?)", (kind, item_id)
+                )
             except sqlite3.IntegrityError:
                 raise SigningRefusedError(f"{kind} {item_id[:16]}… was already used") from None
 
     def is_consumed(self, kind: str, item_id: str) -> bool:
         """See :meth:`ConsumptionLog.is_consumed`."""
         with self._lock:
-            row = self._db.execute("SELECT 1 FROM consumed WHERE kind = ? AND item_id = ?",
-                                   (kind, item_id)).fetchone()
+            row = self._db.execute(
+                "SELECT 1 FROM consumed WHERE kind = ? AND item_id = ?", (kind, item_id)
+            ).fetchone()
         return row is not None
 
     def close(self) -> None:

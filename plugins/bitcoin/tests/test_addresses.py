@@ -130,3 +130,19 @@ def test_own_bech32_encoder_agrees_with_embit(secret: int) -> None:
     for hrp in ("bc", "tb", "bcrt"):
         program = script_pubkey(key, "p2wpkh")[2:]
         assert key_address(key, {"bc": "mainnet", "tb": "testnet", "bcrt": "regtest"}[hrp], "p2wpkh") == bech32.encode(hrp, 0, program)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(
+    st.text(max_size=95),
+    st.builds(lambda p, t: p + t, st.sampled_from(["bc1", "tb1", "bcrt1", "BC1", "1", "3", "m", "2"]),
+              st.text(alphabet="qpzry9x8gf2tvdw0s3jn54khce6mua7lQPZRY1bio0O", max_size=70)),
+))
+def test_decoding_any_text_is_an_address_or_one_clear_error(text: str) -> None:
+    for network in ("mainnet", "testnet", "regtest"):
+        try:
+            spk = decode_address(text, network)
+        except InvalidAddressError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert output_kind(spk) != "other"

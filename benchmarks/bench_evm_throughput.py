@@ -50,11 +50,16 @@ def bench_offline(txs: int) -> float:
     signer = get_signer("dev")
     sender = derive_address(chain="ethereum", account="bench.near", path="offline", network="dev").derived_account
     options = {"gas": 21000, "max_fee": "30", "priority_fee": "1"}
-    start = time.perf_counter()
-    for nonce in range(txs):
+
+    def one(nonce: int) -> None:
         request = TransferRequest(sender, RECIPIENT, "0.001", options={**options, "nonce": nonce})
         prepared = chain.prepare(request, "mainnet", ChainEndpoint())
         chain.finalize(prepared, sign_prepared(signer, prepared))
+
+    one(0)  # warm-up: the first transaction imports eth-account (start-up, not throughput)
+    start = time.perf_counter()
+    for nonce in range(txs):
+        one(nonce)
     return txs / (time.perf_counter() - start)
 
 

@@ -8,7 +8,6 @@ the single local node is final at once.
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,15 +23,25 @@ from .errors import (
     transaction_error_message,
 )
 from .node import MAX_AIRDROP_LAMPORTS, LocalSolanaNode
+from .params import (
+    config_param,
+    decode,
+    hash_param,
+    is_uint,
+    pubkey_param,
+    require,
+    signature_param,
+    simulation_json,
+    transaction_param,
+    ui_amount,
+)
 
 API_VERSION = "2.2.0"
 """The Solana RPC API version this server follows (reported in contexts and getVersion)."""
 FEATURE_SET = 3294202862
 MAX_MULTIPLE_ACCOUNTS = 100
 MAX_SIGNATURE_STATUSES = 256
-PACKET_DATA_SIZE = 1232
 MAX_BASE58_ACCOUNT_DATA = 128
-U64_MAX = 2**64 - 1
 TOKEN_PROGRAMS = ("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 
 Method = Callable[[LocalSolanaNode, list[Any]], Any]
@@ -67,7 +76,7 @@ class Methods:
     def _check_min_context_slot(self, config: Mapping[str, Any]) -> None:
         wanted = config.get("minContextSlot")
         if wanted is not None:
-            if not _is_uint(wanted):
+            if not is_uint(wanted):
                 raise invalid_params("minContextSlot must be an unsigned integer")
             if wanted > self.node.slot:
                 raise RpcMethodError(MIN_CONTEXT_SLOT_NOT_REACHED, "Minimum context slot has not been reached",
@@ -85,11 +94,11 @@ class Methods:
         return self.node.genesis_hash
 
     def rpc_getSlot(self, params: list[Any]) -> int:
-        self._check_min_context_slot(_config(params, 0))
+        self._check_min_context_slot(config_param(params, 0))
         return self.node.slot
 
     def rpc_getBlockHeight(self, params: list[Any]) -> int:
-        self._check_min_context_slot(_config(params, 0))
+        self._check_min_context_slot(config_param(params, 0))
         return self.node.slot
 
     def rpc_getTransactionCount(self, params: list[Any]) -> int:
@@ -115,13 +124,13 @@ class Methods:
         }
 
     def rpc_getLatestBlockhash(self, params: list[Any]) -> dict[str, Any]:
-        self._check_min_context_slot(_config(params, 0))
+        self._check_min_context_slot(config_param(params, 0))
         blockhash, last_valid = self.node.latest_blockhash()
         return self._context({"blockhash": blockhash, "lastValidBlockHeight": last_valid})
 
     def rpc_isBlockhashValid(self, params: list[Any]) -> dict[str, Any]:
-        _require(params, 1)
-        blockhash = _hash_param(params[0])
+        require(params, 1)
+        blockhash = hash_param(params[0])
         return self._context(self.node.is_blockhash_valid(blockhash))
 
     def rpc_getFeeForMessage(self, params: list[Any]) -> dict[str, Any]:
@@ -129,8 +138,8 @@ class Methods:
 
         from ..ledger import estimate_fee
 
-        _require(params, 1)
-        raw = _decode(params[0], "base64", "solana_message::VersionedMessage")
+        require(params, 1)
+        raw = decode(params[0], "base64", "solana_message::VersionedMessage")
         try:
             msg = from_bytes_versioned(raw)
         except Exception:  # solders' own deserialization error
@@ -140,9 +149,9 @@ class Methods:
         return self._context(estimate_fee(raw))
 
     def rpc_getMinimumBalanceForRentExemption(self, params: list[Any]) -> int:
-        _require(params, 1)
+        require(params, 1)
         size = params[0]
-        if not _is_uint(size) or size > 10 * 1024 * 1024:
+        if not is_uint(size) or size > 10 * 1024 * 1024:
             raise invalid_params("data length must be an unsigned integer of at most 10485760 bytes")
         return self.node.rent_exempt_minimum(size)
 
@@ -152,35 +161,35 @@ class Methods:
     # -- accounts --------------------------------------------------------------------------
 
     def rpc_getBalance(self, params: list[Any]) -> dict[str, Any]:
-        _require(params, 1)
-        key = _pubkey_param(params[0])
-        self._check_min_context_slot(_config(params, 1))
+        require(params, 1)
+        key = pubkey_param(params[0])
+        self._check_min_context_slot(config_param(params, 1))
         account = self.node.get_account(key)
         return self._context(account.lamports if account is not None else 0)
 
     def rpc_getAccountInfo(self, params: list[Any]) -> dict[str, Any]:
-        _require(params, 1)
-        key = _pubkey_param(params[0])
-        config = _config(params, 1)
+        require(params, 1)
+        key = pubkey_param(params[0])
+        config = config_param(params, 1)
         self._check_min_context_slot(config)
         return self._context(self._account_json(self.node.get_account(key), config))
 
     def rpc_getMultipleAccounts(self, params: list[Any]) -> dict[str, Any]:
-        _require(params, 1)
+        require(params, 1)
         if not isinstance(params[0], list):
             raise invalid_params("invalid type: expected an array of base58 pubkeys")
         if len(params[0]) > MAX_MULTIPLE_ACCOUNTS:
             raise invalid_params(f"Too many inputs provided; max {MAX_MULTIPLE_ACCOUNTS}")
-        keys = [_pubkey_param(p) for p in params[0]]
-        config = _config(params, 1)
+        keys = [pubkey_param(p) for p in params[0]]
+        config = config_param(params, 1)
         self._check_min_context_slot(config)
         return self._context([self._account_json(self.node.get_account(k), config) for k in keys])
 
     def rpc_getTokenAccountBalance(self, params: list[Any]) -> dict[str, Any]:
         from solders.token.state import TokenAccount
 
-        _require(params, 1)
-        key = _pubkey_param(params[0])
+        require(params, 1)
+        key = pubkey_param(params[0])
         account = self.node.get_account(key)
         if account is None:
             raise invalid_param("could not find account")
@@ -191,13 +200,13 @@ class Methods:
         except ValueError:
             raise invalid_param("not a Token account") from None
         decimals = self._mint_decimals(token.mint)
-        return self._context(_ui_amount(token.amount, decimals))
+        return self._context(ui_amount(token.amount, decimals))
 
     def rpc_getTokenSupply(self, params: list[Any]) -> dict[str, Any]:
         from solders.token.state import Mint
 
-        _require(params, 1)
-        key = _pubkey_param(params[0])
+        require(params, 1)
+        key = pubkey_param(params[0])
         account = self.node.get_account(key)
         if account is None:
             raise invalid_param("could not find mint")
@@ -207,7 +216,7 @@ class Methods:
             mint = Mint.from_bytes(bytes(account.data)[:82])
         except ValueError:
             raise invalid_param("not a Token mint") from None
-        return self._context(_ui_amount(mint.supply, mint.decimals))
+        return self._context(ui_amount(mint.supply, mint.decimals))
 
     def _mint_decimals(self, mint_key: Any) -> int:
         from solders.token.state import Mint
@@ -224,7 +233,7 @@ class Methods:
         data = bytes(account.data)
         data_slice = config.get("dataSlice")
         if data_slice is not None:
-            if not isinstance(data_slice, Mapping) or not _is_uint(data_slice.get("offset")) or not _is_uint(data_slice.get("length")):
+            if not isinstance(data_slice, Mapping) or not is_uint(data_slice.get("offset")) or not is_uint(data_slice.get("length")):
                 raise invalid_params("dataSlice needs unsigned integers offset and length")
             data = data[data_slice["offset"]: data_slice["offset"] + data_slice["length"]]
         parsed = self._parsed_token_data(account) if encoding == "jsonParsed" and data_slice is None else None
@@ -264,11 +273,11 @@ class Methods:
                 info: dict[str, Any] = {
                     "isNative": token.is_native is not None, "mint": str(token.mint), "owner": str(token.owner),
                     "state": state,
-                    "tokenAmount": _ui_amount(token.amount, self._mint_decimals(token.mint)),
+                    "tokenAmount": ui_amount(token.amount, self._mint_decimals(token.mint)),
                 }
                 if token.delegate is not None:
                     info["delegate"] = str(token.delegate)
-                    info["delegatedAmount"] = _ui_amount(token.delegated_amount, info["tokenAmount"]["decimals"])
+                    info["delegatedAmount"] = ui_amount(token.delegated_amount, info["tokenAmount"]["decimals"])
                 kind = "account"
             elif len(data) >= 82:
                 mint = Mint.from_bytes(data[:82])
@@ -287,10 +296,10 @@ class Methods:
     # -- transactions ----------------------------------------------------------------------
 
     def rpc_requestAirdrop(self, params: list[Any]) -> str:
-        _require(params, 2)
-        key = _pubkey_param(params[0])
+        require(params, 2)
+        key = pubkey_param(params[0])
         lamports = params[1]
-        if not _is_uint(lamports) or lamports == 0 or lamports > MAX_AIRDROP_LAMPORTS:
+        if not is_uint(lamports) or lamports == 0 or lamports > MAX_AIRDROP_LAMPORTS:
             raise invalid_params(f"airdrop lamports must be an integer from 1 to {MAX_AIRDROP_LAMPORTS}")
         signature, err = self.node.airdrop(key, lamports)
         if err is not None:
@@ -298,9 +307,9 @@ class Methods:
         return signature
 
     def rpc_sendTransaction(self, params: list[Any]) -> str:
-        _require(params, 1)
-        config = _config(params, 1)
-        tx = _transaction_param(params[0], config.get("encoding", "base58"))
+        require(params, 1)
+        config = config_param(params, 1)
+        tx = transaction_param(params[0], config.get("encoding", "base58"))
         self._check_min_context_slot(config)
         signature = str(tx.signatures[0])
         skip_preflight = bool(config.get("skipPreflight", False))
@@ -328,16 +337,16 @@ class Methods:
         return RpcMethodError(
             SEND_TRANSACTION_PREFLIGHT_FAILURE,
             f"Transaction simulation failed: {transaction_error_message(err)}",
-            _simulation_json(err, logs, units),
+            simulation_json(err, logs, units),
         )
 
     def rpc_simulateTransaction(self, params: list[Any]) -> dict[str, Any]:
         from solders.message import MessageV0
         from solders.transaction import VersionedTransaction
 
-        _require(params, 1)
-        config = _config(params, 1)
-        tx = _transaction_param(params[0], config.get("encoding", "base58"))
+        require(params, 1)
+        config = config_param(params, 1)
+        tx = transaction_param(params[0], config.get("encoding", "base58"))
         self._check_min_context_slot(config)
         sig_verify = bool(config.get("sigVerify", False))
         replace = bool(config.get("replaceRecentBlockhash", False))
@@ -362,23 +371,23 @@ class Methods:
             tx = VersionedTransaction.populate(msg, tx.signatures)
             replacement = {"blockhash": blockhash, "lastValidBlockHeight": last_valid}
         elif not self.node.is_blockhash_valid(str(tx.message.recent_blockhash)):
-            return self._context({**_simulation_json("BlockhashNotFound", [], 0), "replacementBlockhash": None})
+            return self._context({**simulation_json("BlockhashNotFound", [], 0), "replacementBlockhash": None})
         outcome = self.node.simulate(tx)
-        value = _simulation_json(outcome.err, outcome.logs, outcome.units_consumed)
+        value = simulation_json(outcome.err, outcome.logs, outcome.units_consumed)
         value["replacementBlockhash"] = replacement
         value["fee"] = outcome.fee
         return self._context(value)
 
     def rpc_getSignatureStatuses(self, params: list[Any]) -> dict[str, Any]:
-        _require(params, 1)
+        require(params, 1)
         if not isinstance(params[0], list):
             raise invalid_params("invalid type: expected an array of base58 signatures")
         if len(params[0]) > MAX_SIGNATURE_STATUSES:
             raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURE_STATUSES}")
-        _config(params, 1)
+        config_param(params, 1)
         out = []
         for item in params[0]:
-            status = self.node.status(_signature_param(item))
+            status = self.node.status(signature_param(item))
             if status is None:
                 out.append(None)
                 continue
@@ -388,123 +397,3 @@ class Methods:
                 "confirmationStatus": "finalized",
             })
         return self._context(out)
-
-
-# -- parameter parsing -------------------------------------------------------------------------
-
-
-def _require(params: list[Any], count: int) -> None:
-    if len(params) < count:
-        raise invalid_params(f"`params` should have at least {count} argument(s)")
-
-
-def _config(params: list[Any], index: int) -> Mapping[str, Any]:
-    if len(params) <= index or params[index] is None:
-        return {}
-    config = params[index]
-    if not isinstance(config, Mapping):
-        raise invalid_params("invalid type: expected a configuration object")
-    commitment = config.get("commitment")
-    if commitment is not None and commitment not in ("processed", "confirmed", "finalized", "recent", "single", "singleGossip", "root", "max"):
-        raise invalid_params(f"unknown variant `{commitment}`, expected one of `processed`, `confirmed`, `finalized`")
-    return config
-
-
-def _pubkey_param(value: Any) -> Any:
-    from solders.pubkey import Pubkey
-
-    if not isinstance(value, str):
-        raise invalid_params("invalid type: expected a base58 pubkey string")
-    try:
-        raw = base58.b58decode(value.encode("ascii"), autofix=False)
-    except (ValueError, UnicodeEncodeError):
-        raise invalid_param("Invalid") from None
-    if len(raw) != 32:
-        raise invalid_param("WrongSize")
-    return Pubkey(raw)
-
-
-def _hash_param(value: Any) -> str:
-    _pubkey_param(value)  # same 32-byte base58 rules
-    return value
-
-
-def _signature_param(value: Any) -> str:
-    if not isinstance(value, str):
-        raise invalid_params("invalid type: expected a base58 signature string")
-    try:
-        raw = base58.b58decode(value.encode("ascii"), autofix=False)
-    except (ValueError, UnicodeEncodeError):
-        raise invalid_param("Invalid") from None
-    if len(raw) != 64:
-        raise invalid_param("WrongSize")
-    return value
-
-
-def _decode(value: Any, encoding: Any, type_name: str) -> bytes:
-    if not isinstance(value, str):
-        raise invalid_params(f"invalid type: expected an encoded {type_name} string")
-    if encoding == "base64":
-        limit = (PACKET_DATA_SIZE + 2) // 3 * 4
-        if len(value) > limit:
-            raise invalid_params(
-                f"base64 encoded {type_name} too large: {len(value)} bytes (max: encoded/raw {limit}/{PACKET_DATA_SIZE})"
-            )
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise invalid_params(f"invalid base64 encoding: {exc}") from None
-    if encoding == "base58":
-        limit = 1683
-        if len(value) > limit:
-            raise invalid_params(
-                f"base58 encoded {type_name} too large: {len(value)} bytes (max: encoded/raw {limit}/{PACKET_DATA_SIZE})"
-            )
-        try:
-            return base58.b58decode(value.encode("ascii"), autofix=False)
-        except (ValueError, UnicodeEncodeError) as exc:
-            raise invalid_params(f"invalid base58 encoding: {exc}") from None
-    raise invalid_params(f"unsupported encoding: {encoding}. Supported encodings: base58, base64")
-
-
-def _transaction_param(value: Any, encoding: Any) -> Any:
-    from solders.transaction import VersionedTransaction
-
-    raw = _decode(value, encoding, "solana_transaction::versioned::VersionedTransaction")
-    if len(raw) > PACKET_DATA_SIZE:
-        raise invalid_params(
-            f"decoded solana_transaction::versioned::VersionedTransaction too large: {len(raw)} bytes (max: {PACKET_DATA_SIZE} bytes)"
-        )
-    try:
-        tx = VersionedTransaction.from_bytes(raw)
-    except Exception as exc:  # solders' deserialization error type
-        raise invalid_params(
-            f"failed to deserialize solana_transaction::versioned::VersionedTransaction: {' '.join(str(exc).split())[:200]}"
-        ) from None
-    try:
-        tx.sanitize()
-    except Exception:
-        raise invalid_params("invalid transaction: Transaction failed to sanitize accounts offsets correctly") from None
-    if not tx.signatures:
-        raise invalid_params("invalid transaction: Transaction requires a fee but has no signature present")
-    return tx
-
-
-def _simulation_json(err: Any, logs: list[str], units: int) -> dict[str, Any]:
-    return {
-        "err": err, "logs": logs, "accounts": None, "unitsConsumed": units, "returnData": None,
-        "innerInstructions": None, "loadedAccountsDataSize": None,
-    }
-
-
-def _ui_amount(amount: int, decimals: int) -> dict[str, Any]:
-    from chainsig_core import format_base_units
-
-    text = format_base_units(amount, decimals)
-    # uiAmount is a float in Solana's wire format (deprecated there); it is only ever emitted,
-    # never used for arithmetic — uiAmountString and amount are the exact values.
-    return {"amount": str(amount), "decimals": decimals, "uiAmount": float(text), "uiAmountString": text}
-
-
-def _is_uint(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= U64_MAX

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,6 @@ class BitcoinChain(Chain):
         from .psbt import export_psbt
         from .selection import select_coins
         from .spend import build_spend
-        from .utxos import load_utxo_file
 
         if isinstance(request, CallRequest):
             raise InvalidInputError("bitcoin supports transfers only (no contract calls)")
@@ -97,7 +97,7 @@ class BitcoinChain(Chain):
                 low, _ = fee_rate_limits(rpc.settings)
                 fee_rate = check_fee_rate(max(estimate, low), rpc.settings)
             if options.get("utxos") is not None:
-                utxos = load_utxo_file(options["utxos"])
+                utxos = _given_utxos(options["utxos"])
             else:
                 backend = backend or _backend(rpc, chain_network)
                 utxos = backend.utxos(from_address)
@@ -239,6 +239,20 @@ def _backend(rpc: ChainEndpoint, chain_network: str) -> Any:
     from .backends import get_backend
 
     return get_backend(rpc, chain_network)
+
+
+def _given_utxos(value: Any) -> list[Any]:
+    """``--utxos``: a file path (CLI), or — for library callers — a list of :class:`Utxo` or of
+    the file's JSON objects."""
+    from .utxos import Utxo, load_utxo_file, parse_utxo_list
+
+    if isinstance(value, list | tuple):
+        if all(isinstance(u, Utxo) for u in value):
+            return list(value)
+        return parse_utxo_list(list(value), "utxos option")
+    if isinstance(value, str | os.PathLike):
+        return load_utxo_file(value)
+    raise InvalidInputError("the utxos option must be a file path or a list of UTXOs")
 
 
 def _conf_target(options: Mapping[str, Any]) -> int:

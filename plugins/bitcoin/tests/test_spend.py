@@ -205,3 +205,17 @@ def test_malformed_bundle_tx_is_one_clear_error(btc: Any, prepare_spend: Callabl
                    {**prepared.tx, "sequences": [1]}, {**prepared.tx, "address_type": "p2tr"}):
         with pytest.raises(InvalidInputError):
             btc.finalize(replace(prepared, tx=broken), [])
+
+
+def test_library_callers_may_pass_utxos_as_a_list(btc: Any, sender: Any, chainsig_dev_signer: DevSigner) -> None:
+    from chainsig_core.types import ChainEndpoint, TransferRequest
+
+    rows = [{"txid": "ef" * 32, "vout": 3, "value": 70_000}]
+    for utxos in (rows, [Utxo("ef" * 32, 3, 70_000)]):
+        request = TransferRequest(sender, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", 50_000,
+                                  options={"utxos": utxos, "fee_rate": 1})
+        prepared = btc.prepare(request, "regtest", ChainEndpoint())
+        assert prepared.tx["inputs"][0]["vout"] == 3
+    with pytest.raises(InvalidInputError):
+        btc.prepare(TransferRequest(sender, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", 50_000,
+                                    options={"utxos": 42, "fee_rate": 1}), "regtest", ChainEndpoint())

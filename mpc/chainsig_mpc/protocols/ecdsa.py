@@ -32,7 +32,7 @@ from .pools import Pool
 from .presign import Presignature
 from .session import session_id
 from .shamir import lagrange_at_zero
-from .signrequest import RequestLookup, SignRequest
+from .signrequest import RequestLookup, SignRequest, look_up
 from .storage import ConsumptionLog
 
 CONSUMED_KIND = "ecdsa-presignature"
@@ -194,7 +194,7 @@ class EcdsaSigner:
             raise SigningRefusedError("presignature belongs to another key or epoch")
         if message.sid != sign_sid(presignature, request_id):
             raise MessageError("signing request has the wrong session id")
-        request = self.lookup(request_id)
+        request = look_up(self.lookup, request_id)
         mu, nu = compute_share(self.key, presignature, request, self.consumed)
         self.presignatures.remove(presig_id)
         return Message(
@@ -250,7 +250,7 @@ class EcdsaCoordinator:
         """
         if presignature.owner != self.key.me:
             raise SigningRefusedError("a coordinator signs only with presignatures it owns")
-        request = self.lookup(request_id)
+        request = look_up(self.lookup, request_id)
         rr = _rerandomize(self.key, presignature, request)
         mu, nu = compute_share(self.key, presignature, request, self.consumed)
         self.presignatures.remove(presignature.presignature_id)

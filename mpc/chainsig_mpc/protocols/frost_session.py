@@ -38,7 +38,7 @@ from .messages import (
 from .pools import Pool, PoolKey
 from .session import session_id
 from .shamir import check_participants, eval_point
-from .signrequest import RequestLookup
+from .signrequest import RequestLookup, look_up
 from .storage import ConsumptionLog
 
 CONSUMED_KIND = "frost-nonce"
@@ -182,7 +182,7 @@ class FrostSigner:
         mine = next(c for c in commitments if c.identifier == eval_point(self.key.me))
         if mine != nonce.commitment:
             raise SigningRefusedError("package carries a different commitment for this signer")
-        request = self.lookup(request_id)
+        request = look_up(self.lookup, request_id)
         eps = ed25519_tweak_scalar(request.tweak)
         group_key = ED25519.encode(ED25519.add(self.key.public_point, ED25519.base_mul(eps)))
         self.consumed.mark_consumed(CONSUMED_KIND, nonce_id)  # before z_i leaves
@@ -322,7 +322,7 @@ class FrostCoordinator:
         sid = package_sid(self.key, self.key.me, request_id, signers, nonce_ids)
         packages = [Message("frost.sign", sid, self.key.me, s, body) for s in signers]
         _, _, commitments, _ = parse_package(body)
-        request = self.signer.lookup(request_id)
+        request = look_up(self.signer.lookup, request_id)
         self._session = {
             "sid": sid,
             "signers": signers,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from chainsig_core.errors import InvalidInputError
 
+from .errors import SigningRefusedError
+
 
 @dataclass(frozen=True)
 class SignRequest:
@@ -38,3 +40,20 @@ class SignRequest:
 
 RequestLookup = Callable[[str], SignRequest]
 """``request id -> SignRequest`` from the node's own chain view (raise LookupError if unknown)."""
+
+
+def look_up(lookup: RequestLookup, request_id: str) -> SignRequest:
+    """Call ``lookup``; an unknown request becomes a refusal.
+
+    Raises
+    ------
+    SigningRefusedError
+        If this node's chain view does not know the request.
+    """
+    try:
+        request = lookup(request_id)
+    except LookupError:
+        raise SigningRefusedError("request is unknown in this node's view of the chain") from None
+    if request.request_id != request_id:
+        raise SigningRefusedError("chain view returned another request")
+    return request

@@ -102,3 +102,157 @@ def panics() -> Callable[..., str]:
 def harness_class() -> type[Harness]:
     """The :class:`Harness` class (for property tests that build many contracts)."""
     return Harness
+
+
+# -- a live devnet host (in a background thread) for RPC tests ---------------------------------
+
+
+class LiveHost:
+    """A devnet host serving JSON-RPC from a background thread's event loop.
+
+    ``stop()`` then ``start()`` again restarts it on the same data dir (a real restart: the
+    chain is re-opened from SQLite).
+    """
+
+    def __init__(self, data_dir, genesis: dict[str, Any] | None, block_ms: int = 10,
+                 wait_timeout: float = 10.0) -> None:
+        self.data_dir = data_dir
+        self.genesis = genesis
+        self.block_ms = block_ms
+        self.wait_timeout = wait_timeout
+        self.url = ""
+        self.chain = None
+        self._thread = None
+        self._loop = None
+        self._stop = None
+
+    def start(self) -> LiveHost:
+        import asyncio
+        import threading
+
+        from chainsig_contract.hosting import open_chain
+        from chainsig_contract.rpc.server import HostServer
+
+        genesis_file = None
+        if self.genesis is not None:
+            genesis_file = self.data_dir.parent / f"{self.data_dir.name}-genesis.json"
+            genesis_file.write_text(json.dumps(self.genesis))
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def serve() -> None:
+            async def main() -> None:
+                self.chain, _ = open_chain(self.data_dir, genesis_file)
+                server = HostServer(self.chain, block_ms=self.block_ms, port=0,
+                                    wait_timeout=self.wait_timeout)
+                await server.start()
+                self.url = server.url
+                self._stop = asyncio.Event()
+                self._loop = asyncio.get_running_loop()
+                ready.set()
+                await self._stop.wait()
+                await server.stop()
+                self.chain.store.close()
+
+            try:
+                asyncio.run(main())
+            except BaseException as exc:  # surfaced by start()
+                errors.append(exc)
+                ready.set()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if errors:
+            raise errors[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(30)
+        self._loop = self._stop = self._thread = None
+
+    def client(self, account_id: str | None = None, retries: int = 0):
+        from near import Near
+
+        return Near(network="devnet", rpc_url=self.url, account_id=account_id,
+                    credentials_dir=self.data_dir / "credentials", retries=retries) if account_id else Near(
+            network="devnet", rpc_url=self.url, retries=retries)
+
+    def key(self, account_id: str):
+        from chainsig_core.credentials import load_access_key
+
+        return load_access_key(self.data_dir / "credentials", "devnet", account_id)
+
+    @property
+    def contract_id(self) -> str:
+        return self.chain.config.contract_id  # type: ignore[union-attr]
+
+
+SMALL_GENESIS = {"participants": 3, "users": ["alice", "bob"],
+                 "contract": {"state": "running"}}
+
+
+@pytest.fixture
+def live_host(tmp_path):
+    """A running devnet host (dev root keys, 3 participants, users alice and bob, 10 ms blocks)."""
+    host = LiveHost(tmp_path / "devnet", SMALL_GENESIS).start()
+    yield host
+    host.stop()
+
+
+@pytest.fixture
+def live_host_factory(tmp_path):
+    """``live_host_factory(genesis, **kw)`` → a started :class:`LiveHost` (stopped at teardown)."""
+    hosts: list[LiveHost] = []
+
+    def make(genesis: dict[str, Any] | None = None, name: str = "devnet", **kw: Any) -> LiveHost:
+        host = LiveHost(tmp_path / name, genesis if genesis is not None else SMALL_GENESIS, **kw).start()
+        hosts.append(host)
+        return host
+
+    yield make
+    for host in hosts:
+        host.stop()
+
+
+@pytest.fixture(scope="session")
+def build_tx():
+    """``build_tx(key, receiver, actions, nonce, block_hash) -> base64 signed tx`` (near-kit wire)."""
+    import base64
+
+    import base58
+    from near import Ed25519KeyPair, KeyPairSigner
+    from near.wire import Transaction, sign_transaction, to_wire_public_key
+
+    def build(key, receiver: str, actions: list[Any], nonce: int, block_hash: str, tamper: bool = False) -> str:
+        signer = KeyPairSigner(account_id=key.account_id,
+                               key_pair=Ed25519KeyPair.from_string(key.to_near_secret_string()))
+        tx = Transaction(signer_id=key.account_id, public_key=to_wire_public_key(signer.public_key),
+                         nonce=nonce, receiver_id=receiver, block_hash=base58.b58decode(block_hash),
+                         actions=actions)
+        _, raw = sign_transaction(tx, signer)
+        if tamper:
+            raw = raw[:-1] + bytes([raw[-1] ^ 1])
+        return base64.b64encode(raw).decode()
+
+    return build
+
+
+def dev_response(account: str, path: str, payload: bytes, domain_id: int = 0) -> dict[str, Any]:
+    """The dev key's response for a request (what the dev responder would send)."""
+    from chainsig_core import kdf
+    from chainsig_core.signers.dev import dev_root_secret, ecdsa_sign_with_scalar, ed25519_sign_with_scalar
+
+    curve = Curve.SECP256K1 if domain_id == 0 else Curve.ED25519
+    secret = kdf.derive_secret_key(curve, dev_root_secret(curve), account, path)
+    signer = ecdsa_sign_with_scalar if domain_id == 0 else ed25519_sign_with_scalar
+    return dict(signer(secret, payload).to_response())
+
+
+@pytest.fixture(scope="session")
+def dev_responses():
+    """``dev_responses(account, path, payload, domain_id)`` → a valid response JSON."""
+    return dev_response

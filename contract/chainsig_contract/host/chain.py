@@ -240,7 +240,7 @@ class Chain:
         tx_hash = tx.hash_b58
         receipt = new_receipt(derive_id(tx_hash, "receipt"), tx.signer_id, tx.receiver_id,
                               tx.signer_id, tx.public_key, tx.actions, tx_hash)
-        burnt = tx_cost(tx).burnt_gas
+        burnt = tx_cost(tx).burnt_gas - gas.RECEIPT_BASE_GAS  # the receipt reports its own share
         record = self.txs[tx_hash]
         record.update(included_height=height, block_hash=block_hash,
                       outcome=outcome_with_id(tx_hash, block_hash, tx.signer_id,

@@ -45,7 +45,7 @@ class TxCost:
 
 
 def tx_cost(tx: DecodedTx) -> TxCost:
-    burnt = gas.TX_BASE_GAS
+    burnt = gas.TX_BASE_GAS + gas.RECEIPT_BASE_GAS  # conversion + executing the first receipt
     prepaid = deposit = 0
     for action in tx.actions:
         kind = action_kind(action)

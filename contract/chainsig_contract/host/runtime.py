@@ -92,7 +92,8 @@ class Runtime:
 
     def execute(self, receipt: dict[str, Any], height: int) -> Effects:
         """Apply ``receipt`` at ``height`` and return its effects (status in NEAR's JSON)."""
-        effects = Effects(gas_burnt=gas.RECEIPT_BASE_GAS)
+        system = receipt["predecessor_id"] == SYSTEM_ACCOUNT
+        effects = Effects(gas_burnt=0 if system else gas.RECEIPT_BASE_GAS)
         receiver = receipt["receiver_id"]
         saved_account = copy.deepcopy(self.ledger.accounts.get(receiver))
         saved_keys = {k: copy.deepcopy(v) for k, v in self.ledger.keys.items() if k[0] == receiver}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -264,6 +264,51 @@ def register_network(
     ConfigError
         If the existing file is malformed or cannot be written.
     """
+    table: dict[str, Any] = {
+        "rpc_url": rpc_url,
+        "contract_id": contract_id,
+        "credentials_dir": str(credentials_dir),
+        "family": family,
+    }
+    if root_public_keys:
+        table["root_public_keys"] = {str(d): k.to_near_string() for d, k in sorted(root_public_keys.items())}
+
+    def mutate(raw: dict[str, Any]) -> None:
+        raw.setdefault("networks", {})[name] = table
+
+    return update_config(mutate, path)
+
+
+def register_chain_endpoints(
+    endpoints: Mapping[str, Mapping[str, str]], path: Path | str | None = None
+) -> Path:
+    """Set ``[chains.<chain>.<chain_network>] rpc_url`` for each entry, keeping other settings.
+
+    ``endpoints`` maps chain → chain network → RPC URL (``chainsig devnet up`` registers its
+    local nodes this way).
+
+    Raises
+    ------
+    ConfigError
+    """
+
+    def mutate(raw: dict[str, Any]) -> None:
+        chains = raw.setdefault("chains", {})
+        for chain, networks in endpoints.items():
+            for chain_network, url in networks.items():
+                chains.setdefault(chain, {}).setdefault(chain_network, {})["rpc_url"] = url
+
+    return update_config(mutate, path)
+
+
+def update_config(mutate: Callable[[dict[str, Any]], None], path: Path | str | None = None) -> Path:
+    """Read the config file, apply ``mutate`` to its parsed content and write it back atomically.
+
+    Raises
+    ------
+    ConfigError
+        If the existing file is malformed or cannot be written.
+    """
     import tomli_w
 
     target = Path(path) if path is not None else default_config_path()
@@ -273,18 +318,10 @@ def register_network(
             raw = tomllib.loads(target.read_text("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {target} is not valid TOML: {exc}") from None
-    table: dict[str, Any] = {
-        "rpc_url": rpc_url,
-        "contract_id": contract_id,
-        "credentials_dir": str(credentials_dir),
-        "family": family,
-    }
-    if root_public_keys:
-        table["root_public_keys"] = {str(d): k.to_near_string() for d, k in sorted(root_public_keys.items())}
-    raw.setdefault("networks", {})[name] = table
+    mutate(raw)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
+        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
         tmp.write_text(tomli_w.dumps(raw), "utf-8")
         os.replace(tmp, target)
     except OSError as exc:

@@ -9,6 +9,7 @@ import click
 
 from .base import ChainsigGroup
 from .derive_cmd import derive
+from .devnet_cmds import devnet
 from .plugin_cmds import chains, plugins
 from .tx_cmds import balance, broadcast, finalize, prepare, send, sign
 
@@ -26,7 +27,7 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-for _command in (chains, plugins, derive, prepare, sign, finalize, broadcast, send, balance):
+for _command in (chains, plugins, derive, prepare, sign, finalize, broadcast, send, balance, devnet):
     cli.add_command(_command)
 
 

@@ -81,6 +81,8 @@ def _copy_command(command: click.Command) -> click.Command:
 
     fresh = copy.copy(command)
     fresh.params = list(command.params)
+    if isinstance(fresh, click.Group):
+        fresh.commands = dict(fresh.commands)
     return fresh
 
 

@@ -189,3 +189,23 @@ def test_commitment_from_non_participant_refused(cluster) -> None:
 def test_too_few_signers_refused(cluster) -> None:
     with pytest.raises(SigningRefusedError, match="at least K"):
         cluster.frost_signer(0, 1).precommit(0, (0, 1))
+
+
+def test_coordinator_bounds_and_validates_pooled_commitments(cluster, monkeypatch) -> None:
+    from chainsig_mpc.protocols import frost_session
+
+    coordinator = FrostCoordinator(cluster.frost_signer(0, 1), cluster.nodes[0].commitments)
+    message = cluster.frost_signer(3, 1).precommit(0, SET)
+    coordinator.add_commitment(message)
+    with pytest.raises(MessageError, match="duplicate"):
+        coordinator.add_commitment(message)
+    monkeypatch.setattr(frost_session, "MAX_POOLED_PER_SIGNER", 1)
+    with pytest.raises(MessageError, match="already has 1 pooled"):
+        coordinator.add_commitment(cluster.frost_signer(3, 1).precommit(0, SET))
+    too_small = dataclasses.replace(message, body={**message.body, "signers": [0, 3]})
+    too_small = dataclasses.replace(
+        too_small,
+        sid=frost_session.session_id("frost-commit", domain=1, epoch=0, owner=0, signers=[0, 3]),
+    )
+    with pytest.raises(MessageError, match="invalid signer set"):
+        coordinator.add_commitment(too_small)

@@ -43,6 +43,9 @@ from .storage import ConsumptionLog
 
 CONSUMED_KIND = "frost-nonce"
 
+MAX_POOLED_PER_SIGNER = 1024
+"""Most unused commitments a coordinator keeps from one signer (bounds a flooding peer)."""
+
 __all__ = [
     "FrostCoordinator",
     "FrostNonce",
@@ -279,18 +282,28 @@ class FrostCoordinator:
         )
         if message.sid != expected_sid:
             raise MessageError("commitment has the wrong session id")
-        self.commitments.add(
-            PeerCommitment(
-                hex_field(body["nonce"], 32, "nonce").hex(),
-                self.key.domain,
-                self.key.epoch,
-                self.key.me,
-                signers,
-                message.sender,
-                ED25519.encode(parse_point(ED25519, body["hiding"], "hiding")),
-                ED25519.encode(parse_point(ED25519, body["binding"], "binding")),
-            )
+        if list(signers) != sorted(set(signers)) or self.key.me not in signers:
+            raise MessageError("commitment names an invalid signer set for this coordinator")
+        try:
+            _check_signer_set(self.key, signers)
+        except (SigningRefusedError, ProtocolAbort):
+            raise MessageError("commitment names an invalid signer set") from None
+        pooled = sum(1 for c in self.commitments if c.signer == message.sender)
+        if pooled >= MAX_POOLED_PER_SIGNER:
+            raise MessageError(f"signer {message.sender} already has {pooled} pooled commitments")
+        entry = PeerCommitment(
+            hex_field(body["nonce"], 32, "nonce").hex(),
+            self.key.domain,
+            self.key.epoch,
+            self.key.me,
+            signers,
+            message.sender,
+            ED25519.encode(parse_point(ED25519, body["hiding"], "hiding")),
+            ED25519.encode(parse_point(ED25519, body["binding"], "binding")),
         )
+        if self.commitments.get(entry.item_id) is not None:
+            raise MessageError("duplicate commitment")
+        self.commitments.add(entry)
 
     def start(self, request_id: str, signers: tuple[int, ...]) -> list[Message]:
         """Take one pooled commitment per signer and send the packages (own share included).

@@ -13,6 +13,7 @@ from decimal import Decimal
 from .errors import InvalidAmountError
 
 _DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_WITH_UNIT = re.compile(r"(-?[\d.]*)\s*([A-Za-z]*)")
 
 
 def to_base_units(amount: str | int, decimals: int, *, base_unit: str = "", symbol: str = "") -> int:
@@ -54,17 +55,29 @@ def to_base_units(amount: str | int, decimals: int, *, base_unit: str = "", symb
         raise InvalidAmountError(f"amount must be a string or an integer, not {type(amount).__name__}")
     text = amount.strip().replace("_", "")
     unit = symbol or "main units"
-    lowered = text.lower()
-    for suffix in {base_unit.lower(), base_unit.lower() + "s"} - {"", "s"}:
-        if lowered.endswith(suffix):
-            digits = text[: -len(suffix)].strip()
-            if not digits.isdigit():
-                raise InvalidAmountError(f"amount {amount!r}: base units must be a whole number")
-            return int(digits)
-    if symbol and lowered.endswith(symbol.lower()):
-        text = text[: -len(symbol)].strip()
+    match = _WITH_UNIT.fullmatch(text)
+    if match is None:
+        raise InvalidAmountError(
+            f"amount {amount!r} is not a decimal number of {unit}"
+            + (f" or a whole number of {base_unit}" if base_unit else "")
+        )
+    text, suffix = match.group(1), match.group(2).lower()
     if text.startswith("-"):
         raise InvalidAmountError(f"amount {amount!r} must not be negative")
+    if not text:
+        raise InvalidAmountError(
+            f"amount {amount!r} is not a decimal number of {unit}"
+            + (f" or a whole number of {base_unit}" if base_unit else "")
+        )
+    if suffix:
+        base_names = {base_unit.lower(), base_unit.lower() + "s"} - {"", "s"}
+        if suffix in base_names:
+            if not text.isdigit():
+                raise InvalidAmountError(f"amount {amount!r}: base units must be a whole number")
+            return int(text)
+        if not symbol or suffix != symbol.lower():
+            known = " or ".join(x for x in (symbol, base_unit) if x) or "none"
+            raise InvalidAmountError(f"amount {amount!r}: unknown unit {match.group(2)!r} (use {known})")
     if not _DECIMAL.fullmatch(text):
         raise InvalidAmountError(
             f"amount {amount!r} is not a decimal number of {unit}"

@@ -71,7 +71,9 @@ class ChainsigGroup(click.Group):
                 impl.function(cli=self)
             except Exception as exc:
                 warn(f"plugin {pm.get_name(impl.plugin)!r} failed to add commands: {exc}")
-        attach_chain_options(self, [opt for chain in get_chains().values() for opt in _options(chain)])
+        attach_chain_options(
+            self, [(chain.name, opt) for chain in get_chains().values() for opt in _options(chain)]
+        )
         for message in plugin_errors():
             warn(message)
 
@@ -94,27 +96,42 @@ def _options(chain: Any) -> list[ChainOption]:
         return []
 
 
-def attach_chain_options(group: click.Group, options: list[ChainOption]) -> None:
-    """Add each chain's options to the core commands it names (once per flag)."""
-    seen: dict[tuple[str, str], ChainOption] = {}
-    for option in options:
+def attach_chain_options(group: click.Group, options: list[tuple[str, ChainOption]]) -> None:
+    """Add each chain's options to the core commands it names.
+
+    ``options`` pairs a chain name with one of its options. When several chains declare the
+    same flag for a command, one option is added whose help names each chain's meaning; if
+    their value types differ the value reaches the chains as text (each parses it), and if one
+    is a switch and another takes a value, the later one is dropped with a warning.
+    """
+    merged: dict[tuple[str, str], list[tuple[str, ChainOption]]] = {}
+    for chain_name, option in options:
         for command_name in sorted(option.commands):
-            command = group.commands.get(command_name)
-            if command is None or (command_name, option.flag) in seen:
-                continue
-            if any(option.flag in p.opts for p in command.params):
-                continue
-            seen[(command_name, option.flag)] = option
-            command.params.append(
-                click.Option(
-                    [option.flag],
-                    help=option.help,
-                    type=None if option.is_flag else option.type,
-                    is_flag=option.is_flag,
-                    multiple=option.multiple,
-                    default=False if option.is_flag else None,
-                )
+            merged.setdefault((command_name, option.flag), []).append((chain_name, option))
+    for (command_name, flag), entries in merged.items():
+        command = group.commands.get(command_name)
+        if command is None or any(flag in p.opts for p in command.params):
+            continue
+        first = entries[0][1]
+        compatible = [(c, o) for c, o in entries if o.is_flag == first.is_flag and o.multiple == first.multiple]
+        for chain_name, option in entries:
+            if (chain_name, option) not in compatible:
+                warn(f"chain {chain_name!r}: option {flag} conflicts with chain {entries[0][0]!r}'s; ignored")
+        types = {repr(o.type) for _, o in compatible}
+        helps: dict[str, list[str]] = {}
+        for chain_name, option in compatible:
+            helps.setdefault(option.help, []).append(chain_name)
+        if len(helps) == 1:
+            help_text = first.help
+        else:
+            help_text = " | ".join(f"[{', '.join(names)}] {text}" for text, names in helps.items())
+        value_type = None if first.is_flag else (first.type if len(types) == 1 else click.STRING)
+        command.params.append(
+            click.Option(
+                [flag], help=help_text, type=value_type, is_flag=first.is_flag,
+                multiple=first.multiple, default=False if first.is_flag else None,
             )
+        )
 
 
 def given_options(options: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,8 @@ def test_to_base_units(amount, expected):
     "amount, message",
     [(0.1, "exact"), (True, "exact"), ("-1", "negative"), (-5, "negative"),
      ("0.0000000000000000001", "more than 18 decimals"), ("abc", "not a decimal"),
-     ("1e5", "not a decimal"), ("1.5wei", "whole number"), ("", "not a decimal"), (None, "string")],
+     ("1e5", "not a decimal"), ("1.5wei", "whole number"), ("", "not a decimal"), (None, "string"),
+     ("30gwei", "unknown unit 'gwei'"), ("-3wei", "negative"), ("5 BTC", "unknown unit")],
 )
 def test_bad_amounts(amount, message):
     with pytest.raises(InvalidAmountError, match=message):

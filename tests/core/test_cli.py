@@ -209,3 +209,25 @@ def test_parallel_batch_keeps_order_and_line_numbers(run, monkeypatch, tmp_path)
     assert len(out) == 20
     assert [o["line"] for o in out if "error" in o] == [4, 11, 18]
     assert [o["path"] for o in out if "path" in o] == [f"p{i}" for i in range(20) if i % 7 != 3]
+
+
+def test_same_flag_from_two_chains_is_merged(run, chainsig_register_plugin):
+    from chainsig_fakechain import FakeChain  # type: ignore[import-not-found]
+
+    from chainsig_core import ChainOption, hookimpl
+
+    class Other(FakeChain):
+        name = "otherchain"
+
+        def cli_options(self):
+            return [ChainOption("--nonce", "Other: a textual nonce.", type=str), ChainOption("--nonce-flag", "x", is_flag=True)]
+
+    class Plugin:
+        @hookimpl
+        def register_chains(self, register):
+            register(Other())
+
+    chainsig_register_plugin(Plugin(), name="other")
+    text = " ".join(run("send", "--help").stdout.split())
+    assert "[fakechain, fakechain-ed] Fake nonce. | [otherchain] Other: a textual nonce." in text
+    assert "--nonce TEXT" in text

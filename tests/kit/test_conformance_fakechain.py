@@ -23,16 +23,6 @@ class _FakeChainBase(ChainConformanceTests):
 
         return get_chain(self.chain_name)
 
-    # The fake chain (tests/core/fake_plugin) neither checks the key's curve nor the chain
-    # network in address(); the suite must catch that. These overrides assert it does.
-    def test_address_refuses_key_of_other_curve(self, conformance_chain, conformance_signer) -> None:  # type: ignore[no-untyped-def]
-        with pytest.raises(AssertionError, match="expected InvalidKeyError"):
-            super().test_address_refuses_key_of_other_curve(conformance_chain, conformance_signer)
-
-    def test_address_refuses_unknown_chain_network(self, conformance_chain, conformance_signer) -> None:  # type: ignore[no-untyped-def]
-        with pytest.raises(AssertionError, match="expected UnknownNameError"):
-            super().test_address_refuses_unknown_chain_network(conformance_chain, conformance_signer)
-
 
 class TestFakeChainConformance(_FakeChainBase):
     chain_name = "fakechain"

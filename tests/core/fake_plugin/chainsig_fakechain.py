@@ -16,6 +16,7 @@ from chainsig_core import (
     ChainEndpoint,
     ChainOption,
     InvalidAddressError,
+    InvalidKeyError,
     Payload,
     Prepared,
     PublicKey,
@@ -42,7 +43,13 @@ class FakeChain(Chain):
     decimals = 6
     base_unit = "micro"
 
+    def _check_key(self, public_key: PublicKey, chain_network: str) -> None:
+        self.check_chain_network(chain_network)
+        if public_key.domain_id != self.domain_id:
+            raise InvalidKeyError(f"{self.name} needs a key of domain {self.domain_id}")
+
     def address(self, public_key: PublicKey, chain_network: str, *, address_type: str | None = None) -> str:
+        self._check_key(public_key, chain_network)
         digest = hashlib.sha256(public_key.compressed).hexdigest()
         body = digest[:40] if (address_type or "short") == "short" else digest
         return f"{chain_network}1{body}"
@@ -91,6 +98,7 @@ class FakeEdChain(FakeChain):
     address_types = ()
 
     def address(self, public_key: PublicKey, chain_network: str, *, address_type: str | None = None) -> str:
+        self._check_key(public_key, chain_network)
         return f"{chain_network}1{public_key.data.hex()[:40]}"
 
 

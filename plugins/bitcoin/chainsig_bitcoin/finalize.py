@@ -71,6 +71,7 @@ def finalize_spend(
         If any check fails; nothing is returned then.
     """
     from embit.ec import PublicKey as EmbitPublicKey
+    from embit.ec import Signature as EmbitSignature
     from embit.script import Script, Witness
 
     if sender_key.curve is not Curve.SECP256K1 or sender_key.compressed != spend.public_key:
@@ -95,8 +96,6 @@ def finalize_spend(
             raise SignatureVerificationError(f"input {i}: bitcoin needs a secp256k1 ECDSA signature")
         verify_signature(sender_key, digest, signature)  # check 1
         der = der_signature(signature)
-        from embit.ec import Signature as EmbitSignature
-
         if not embit_key.verify(EmbitSignature.parse(der), digest):  # check 2
             raise SignatureVerificationError(f"input {i}: signature does not verify (embit)")
         push = der + bytes([SIGHASH_ALL])

@@ -11,6 +11,7 @@ The file is a JSON list, one object per output::
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -125,7 +126,7 @@ def parse_utxo_list(data: Any, source: str = "UTXO list") -> list[Utxo]:
     return utxos
 
 
-def load_utxo_file(path: str | Path) -> list[Utxo]:
+def load_utxo_file(path: str | os.PathLike[str]) -> list[Utxo]:
     """Read a ``--utxos`` file.
 
     Raises

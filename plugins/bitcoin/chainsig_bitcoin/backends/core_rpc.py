@@ -45,6 +45,14 @@ class RpcResponseJSON(TypedDict):
     id: str
 
 
+class CoreRpcError(RpcError):
+    """Bitcoin Core answered a call with a JSON-RPC error (its ``code`` and ``message``)."""
+
+    def __init__(self, method: str, code: object, message: str) -> None:
+        super().__init__(f"bitcoin core {method} failed ({code}): {message}")
+        self.code = code
+
+
 def btc_to_sats(amount: Any) -> int:
     """An exact BTC decimal (as parsed from JSON) in satoshis.
 
@@ -139,9 +147,7 @@ class CoreRpcBackend(Backend):
         if error:
             code = error.get("code") if isinstance(error, dict) else None
             message = error.get("message") if isinstance(error, dict) else str(error)
-            exc = RpcError(f"bitcoin core {method} failed ({code}): {message}")
-            exc.rpc_code = code  # type: ignore[attr-defined]
-            raise exc
+            raise CoreRpcError(method, code, str(message))
         if response.status_code != 200:
             raise RpcError(f"bitcoin core {method}: HTTP {response.status_code}")
         return data.get("result")
@@ -216,7 +222,7 @@ class CoreRpcBackend(Backend):
         try:
             result = self.call("getrawtransaction", txid, True)
         except RpcError as exc:
-            if getattr(exc, "rpc_code", None) == RPC_INVALID_ADDRESS_OR_KEY:
+            if isinstance(exc, CoreRpcError) and exc.code == RPC_INVALID_ADDRESS_OR_KEY:
                 return TxStatus(known=False, confirmed=False)
             raise
         if not isinstance(result, dict):

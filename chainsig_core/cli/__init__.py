@@ -8,6 +8,7 @@ import logging
 import click
 
 from .base import ChainsigGroup
+from .demo_cmd import demo
 from .derive_cmd import derive
 from .devnet_cmds import devnet
 from .plugin_cmds import chains, plugins
@@ -27,7 +28,7 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-for _command in (chains, plugins, derive, prepare, sign, finalize, broadcast, send, balance, devnet):
+for _command in (chains, plugins, derive, prepare, sign, finalize, broadcast, send, balance, devnet, demo):
     cli.add_command(_command)
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from chainsig_core.cli.output import emit_json, warn
-from chainsig_core.errors import ChainsigError, InvalidInputError
+from chainsig_core.cli.output import warn
+from chainsig_core.errors import InvalidInputError
 
 DEFAULT_PORT = 3030
 DEFAULT_BLOCK_MS = 100
@@ -127,4 +126,4 @@ def describe(chain: Any, data_dir: Path, rpc_url: str) -> dict[str, Any]:
 
 
 __all__ = ["attach_devnet_commands", "default_data_dir", "describe", "devnet_group",
-           "host_command", "responder_command", "ChainsigError", "signal"]
+           "host_command", "responder_command"]

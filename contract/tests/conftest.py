@@ -165,6 +165,11 @@ class LiveHost:
         ready.wait(30)
         if errors:
             raise errors[0]
+        import time
+
+        deadline = time.monotonic() + 10
+        while self.chain.head["height"] < 3 and time.monotonic() < deadline:  # a few blocks exist
+            time.sleep(self.block_ms / 1000)
         return self
 
     def stop(self) -> None:

@@ -71,8 +71,6 @@ def test_malformed_arguments_fail_to_deserialize(running, panics, request_):
 
 
 def test_arguments_that_are_not_json(running, panics):
-    from chainsig_contract.contract import SignerContract  # noqa: F401
-
     message = panics(running.contract.call, "sign", b"\xff{", running.env("alice.test", deposit=1))
     assert message.startswith("Failed to deserialize input from JSON.")
 

@@ -11,7 +11,6 @@ import time
 import tomllib
 from pathlib import Path
 
-import pytest
 from near import Near
 
 from chainsig_core.config import load_config

@@ -8,7 +8,6 @@ from near import (
     InvalidNonceError,
     RpcError,
     actions,
-    generate_key,
 )
 
 

@@ -18,15 +18,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import base58
-
 from ..contract import ContractPanic, SignerContract, ViewEnv
 from . import gas
 from .ledger import InvalidTx, Ledger, tx_cost, validate_actions, validate_ids
 from .runtime import Runtime, derive_id, new_receipt, receipt_view
 from .store import Store
 from .transactions import DecodedTx, TxDecodeError, decode_signed_transaction
-from .views import FINALITY_LAG, WAIT_LEVELS, ZERO_HASH, b58, block_view, outcome_with_id
+from .views import FINALITY_LAG, ZERO_HASH, b58, outcome_with_id
 
 YIELD_TIMEOUT_BLOCKS = 200
 """NEAR's ``yield_timeout_length_in_blocks``."""

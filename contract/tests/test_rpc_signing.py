@@ -171,3 +171,20 @@ def test_keygen_through_transactions(live_host_factory):
             host.client(f"node{i}.devnet").call(host.contract_id, "vote_pk", {
                 "key_event_id": key_event_id, "public_key": keys[event["domain"]["curve"]]})
     assert near.view(host.contract_id, "public_key", {"domain_id": 1}) == keys["Edwards25519"]
+
+
+def test_failed_calls_keep_their_logs_and_nears_error_kinds(live_host):
+    alice = live_host.client("alice.devnet")
+    with pytest.raises(ContractPanicError) as info:
+        alice.call(live_host.contract_id, "sign", {"request": {"path": "p", "payload_v2": {"Ecdsa": "11" * 32},
+                                                               "domain_id": 0}}, gas="50 Tgas")
+    assert any(log.startswith("sign: predecessor='alice.devnet'") for log in info.value.logs)
+    with pytest.raises(ContractPanicError) as info:
+        alice.call(live_host.contract_id, "no_such_method", {})
+    failure = info.value.data["status"]["Failure"]["ActionError"]["kind"]
+    assert failure == {"FunctionCallError": {"MethodResolveError": "MethodNotFound"}}
+
+
+def test_view_methods_can_be_called_in_a_transaction(live_host):
+    result = live_host.client("alice.devnet").call(live_host.contract_id, "version", {})
+    assert result.json_value() == "3.14.0"

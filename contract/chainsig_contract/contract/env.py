@@ -17,6 +17,8 @@ class ContractPanic(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.logs: list[str] = []
+        """Logs the call emitted before it failed (NEAR keeps them in the failed outcome)."""
 
 
 @dataclass

@@ -105,8 +105,11 @@ class SignerContract:
     # -- dispatch ---------------------------------------------------------------------------
 
     def call(self, method: str, args: bytes, env: CallEnv) -> CallResult:
-        """Run a state-changing method. On :class:`ContractPanic` the state is unchanged."""
-        if method not in self.CALLS:
+        """Run a method in a transaction. On :class:`ContractPanic` the state is unchanged.
+
+        View methods may be called too (as on NEAR); they return their value.
+        """
+        if method not in self.CALLS and method not in self.VIEWS:
             raise ContractPanic(E.METHOD_NOT_FOUND)
         if env.attached_deposit and method not in self.PAYABLE:
             raise ContractPanic(E.NOT_PAYABLE.format(method=method))
@@ -114,10 +117,15 @@ class SignerContract:
         snapshot = copy.deepcopy(self.state)
         result = CallResult()
         try:
+            if method in self.VIEWS:
+                result.value = getattr(self, "_view_" + method)(
+                    parsed, ViewEnv(env.current_account_id, env.block_height))
+                return result
             handler: Callable[..., Any] = getattr(self, "_call_" + method)
             result.value = handler(parsed, env, result)
-        except ContractPanic:
+        except ContractPanic as panic:
             self.state = snapshot
+            panic.logs = list(result.logs)
             raise
         return result
 

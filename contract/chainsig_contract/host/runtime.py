@@ -247,6 +247,9 @@ class Runtime:
         try:
             result = self.contract.call(method, args, env)
         except ContractPanic as panic:
+            effects.logs.extend(panic.logs)
+            if panic.message == "MethodNotFound":
+                raise ActionFailure(index, {"FunctionCallError": {"MethodResolveError": "MethodNotFound"}}) from None
             raise ActionFailure(index, {"FunctionCallError": {
                 "ExecutionError": f"Smart contract panicked: {panic.message}"}}) from None
         effects.logs.extend(result.logs)

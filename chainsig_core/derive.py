@@ -85,14 +85,38 @@ def derive_address(
     ------
     InvalidAccountIdError, TweakOutOfRangeError, UnknownNameError, InvalidInputError
     """
-    config = config or load_config()
-    near = config.network(network)
-    chain_obj = get_chain(chain) if isinstance(chain, str) else chain
-    chain_net = resolve_chain_network(chain_obj, near.family, chain_network)
-    kind = chain_obj.check_address_type(address_type)
-    public_key = derive_public_key(near.root_public_key(chain_obj.domain_id), account, path)
-    address = chain_obj.address(public_key, chain_net, address_type=kind)
-    return DerivedAddress(network, chain_obj.name, chain_net, account, path, public_key, address, kind)
+    target = _DerivationTarget.resolve(config or load_config(), network, chain, chain_network, address_type)
+    return target.derive(account, path)
+
+
+@dataclass(frozen=True)
+class _DerivationTarget:
+    """Everything about a derivation that does not depend on (account, path), resolved once."""
+
+    network: str
+    chain: Chain
+    chain_network: str
+    address_type: str | None
+    root: PublicKey
+
+    @classmethod
+    def resolve(
+        cls, config: Config, network: str, chain: str | Chain, chain_network: str | None,
+        address_type: str | None,
+    ) -> _DerivationTarget:
+        near = config.network(network)
+        chain_obj = get_chain(chain) if isinstance(chain, str) else chain
+        chain_net = resolve_chain_network(chain_obj, near.family, chain_network)
+        kind = chain_obj.check_address_type(address_type)
+        return cls(network, chain_obj, chain_net, kind, near.root_public_key(chain_obj.domain_id))
+
+    def derive(self, account: str, path: str) -> DerivedAddress:
+        public_key = derive_public_key(self.root, account, path)
+        address = self.chain.address(public_key, self.chain_network, address_type=self.address_type)
+        return DerivedAddress(
+            self.network, self.chain.name, self.chain_network, account, path, public_key, address,
+            self.address_type,
+        )
 
 
 _BATCH_FIELDS = {"chain", "account", "path", "network", "chain_network", "address_type"}
@@ -112,20 +136,17 @@ def derive_batch(
     skipped. A bad line yields ``{"line": N, "error": "..."}`` and the run goes on.
     """
     config = config or load_config()
+    targets: dict[tuple[Any, ...], _DerivationTarget] = {}  # rows mostly share these
     for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
             row = _parse_row(line)
-            yield derive_address(
-                chain=row["chain"],
-                account=row["account"],
-                path=row["path"],
-                network=row.get("network") or network,
-                chain_network=row.get("chain_network"),
-                address_type=row.get("address_type"),
-                config=config,
-            ).to_json()
+            key = (row.get("network") or network, row["chain"], row.get("chain_network"), row.get("address_type"))
+            target = targets.get(key)
+            if target is None:
+                target = targets[key] = _DerivationTarget.resolve(config, *key)
+            yield target.derive(row["account"], row["path"]).to_json()
         except ChainsigError as exc:
             yield {"line": number, "error": str(exc)}
 

@@ -161,6 +161,15 @@ def _secp256k1_point(data: bytes):  # type: ignore[no-untyped-def]
         raise InvalidKeyError("root key is not a point on secp256k1") from None
 
 
+@lru_cache(maxsize=1)
+def _sodium():  # type: ignore[no-untyped-def]
+    """libsodium's point functions, imported once (this is the derive hot path)."""
+    from nacl.bindings import crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp
+    from nacl.exceptions import RuntimeError as NaclRuntimeError
+
+    return crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp, NaclRuntimeError
+
+
 @lru_cache(maxsize=64)
 def _ed25519_valid(data: bytes) -> bool:
     from nacl.bindings import crypto_core_ed25519_is_valid_point
@@ -181,9 +190,7 @@ def _derive_secp256k1(root: PublicKey, tweak_bytes: bytes) -> PublicKey:
 
 
 def _derive_ed25519(root: PublicKey, tweak_bytes: bytes) -> PublicKey:
-    from nacl.bindings import crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp
-    from nacl.exceptions import RuntimeError as NaclRuntimeError
-
+    crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp, NaclRuntimeError = _sodium()
     if not _ed25519_valid(bytes(root.data)):
         raise InvalidKeyError("root key is not a valid ed25519 point")
     scalar = ed25519_tweak_scalar(tweak_bytes)

@@ -62,3 +62,12 @@ def test_arbitrary_text_never_crashes(text):
         PublicKey.from_near_string(text)
     except InvalidKeyError:
         pass
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=80), st.integers(min_value=0, max_value=4))
+def test_b58encode_matches_the_base58_package(raw, zeros):
+    from chainsig_core.keys import b58encode
+
+    data = b"\0" * zeros + raw
+    assert b58encode(data) == base58.b58encode(data).decode()

@@ -114,7 +114,7 @@ class SignerContract:
         if env.attached_deposit and method not in self.PAYABLE:
             raise ContractPanic(E.NOT_PAYABLE.format(method=method))
         parsed = _parse_args(args)
-        snapshot = copy.deepcopy(self.state)
+        snapshot = _snapshot(self.state)
         result = CallResult()
         try:
             if method in self.VIEWS:
@@ -397,6 +397,20 @@ class SignerContract:
         protocol = self.protocol
         if not (isinstance(protocol, dict) and ("Running" in protocol or "Resharing" in protocol)):
             raise ContractPanic(E.NOT_RUNNING_NOR_RESHARING)
+
+
+def _snapshot(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A copy of the state to restore after a panic.
+
+    The pending-request map can hold many entries and calls only append to or remove whole
+    queues, so it is copied one level deep (its queues are lists of strings); the rest of the
+    state is small and copied deeply (a JSON round trip is faster than ``copy.deepcopy``).
+    """
+    if state is None:
+        return None
+    rest = json.loads(json.dumps({k: v for k, v in state.items() if k != "pending"}))
+    rest["pending"] = {key: list(queue) for key, queue in state.get("pending", {}).items()}
+    return rest
 
 
 def _parse_args(raw: bytes) -> dict[str, Any]:

@@ -150,8 +150,8 @@ class Chain:
         if not tx.signature_valid():
             raise InvalidTx("InvalidSignature")
         assert self.head is not None
-        block = self.store.block_by_hash(b58(tx.block_hash))
-        if block is None or self.head["height"] - block["height"] > self.config.transaction_validity_period:
+        height = self.store.height_of(b58(tx.block_hash))
+        if height is None or self.head["height"] - height > self.config.transaction_validity_period:
             raise InvalidTx("Expired")
         validate_actions(tx)
         self.ledger.verify_and_charge(tx, self.head["height"])
@@ -197,8 +197,8 @@ class Chain:
         timestamp = timestamp if timestamp is not None else time.time_ns()
         block_hash = block_hash or b58(hashlib.sha256(
             f"{prev_hash}/{height}/{timestamp}".encode() + random_value).digest())
-        final = self.store.block_by_height(max(height - FINALITY_LAG, 0)) if height else None
-        ds_final = self.store.block_by_height(max(height - 1, 0)) if height else None
+        final = self.store.hash_at(max(height - FINALITY_LAG, 0)) if height else None
+        ds_final = self.store.hash_at(max(height - 1, 0)) if height else None
         supply = sum(int(a["amount"]) for a in self.ledger.accounts.values())
         return {
             "height": height, "hash": block_hash, "prev_hash": prev_hash,
@@ -207,8 +207,8 @@ class Chain:
             "chunk_hash": derive_id(block_hash, "chunk"),
             "tx_root": derive_id(block_hash, "txs", *[t["hash"] for t in transactions]),
             "signature": "ed25519:" + b58(hashlib.sha512(block_hash.encode()).digest()),
-            "last_final_block": final["hash"] if final else block_hash,
-            "last_ds_final_block": ds_final["hash"] if ds_final else block_hash,
+            "last_final_block": final or block_hash,
+            "last_ds_final_block": ds_final or block_hash,
             "total_supply": str(supply), "gas_used": gas_used,
             "transactions": transactions, "receipts": receipts,
         }

@@ -112,6 +112,15 @@ class Store:
         row = self._db.execute("SELECT value FROM blocks WHERE hash = ?", (block_hash,)).fetchone()
         return None if row is None else json.loads(row[0])
 
+    def height_of(self, block_hash: str) -> int | None:
+        """The height of a known block (without loading it)."""
+        row = self._db.execute("SELECT height FROM blocks WHERE hash = ?", (block_hash,)).fetchone()
+        return None if row is None else row[0]
+
+    def hash_at(self, height: int) -> str | None:
+        row = self._db.execute("SELECT hash FROM blocks WHERE height = ?", (height,)).fetchone()
+        return None if row is None else row[0]
+
     def head_height(self) -> int | None:
         row = self._db.execute("SELECT MAX(height) FROM blocks").fetchone()
         return row[0]

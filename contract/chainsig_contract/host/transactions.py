@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import base58
@@ -43,7 +44,7 @@ class DecodedTx:
     strict_nonce: bool
     size: int
 
-    @property
+    @cached_property
     def hash_b58(self) -> str:
         return base58.b58encode(self.hash).decode()
 
@@ -61,7 +62,11 @@ class DecodedTx:
         return True
 
     def view(self) -> dict[str, Any]:
-        """NEAR's ``SignedTransactionView``."""
+        """NEAR's ``SignedTransactionView`` (computed once)."""
+        return self._view
+
+    @cached_property
+    def _view(self) -> dict[str, Any]:
         prefix = "ed25519:" if self.signature_type == "Ed25519" else "secp256k1:"
         return {
             "signer_id": self.signer_id, "public_key": self.public_key, "nonce": self.nonce,

@@ -181,14 +181,7 @@ def load_config(path: Path | str | None = None) -> Config:
         If the file is not valid TOML or a known table is malformed.
     """
     path = Path(path) if path is not None else default_config_path()
-    raw: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            raw = tomllib.loads(path.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    raw = _read_toml(path)
     networks = _builtin_networks()
     tables = raw.get("networks", {})
     if not isinstance(tables, Mapping):
@@ -196,6 +189,18 @@ def load_config(path: Path | str | None = None) -> Config:
     for name, table in tables.items():
         networks[name] = _parse_network(path, name, table, networks.get(name))
     return Config(path, MappingProxyType(networks), MappingProxyType(raw))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file, ``{}`` when it does not exist."""
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
 
 
 def _parse_network(
@@ -312,12 +317,7 @@ def update_config(mutate: Callable[[dict[str, Any]], None], path: Path | str | N
     import tomli_w
 
     target = Path(path) if path is not None else default_config_path()
-    raw: dict[str, Any] = {}
-    if target.is_file():
-        try:
-            raw = tomllib.loads(target.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {target} is not valid TOML: {exc}") from None
+    raw = _read_toml(target)
     mutate(raw)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -151,13 +151,10 @@ def sign(
     ChainsigError
         Invalid request, signing failure, or a signature that does not verify.
     """
-    own = signer is None
-    signer = signer or get_signer(network, config)
-    try:
-        return signer.sign(SignRequest(account, path, domain_id, payload))
-    finally:
-        if own:
-            signer.close()
+    from .signers.base import _run
+
+    return _run(sign_async(account=account, path=path, payload=payload, domain_id=domain_id,
+                           network=network, signer=signer, config=config))
 
 
 async def sign_async(
@@ -171,10 +168,11 @@ async def sign_async(
     config: Config | None = None,
 ) -> SignResult:
     """:func:`sign` for asyncio code."""
+    request = SignRequest(account, path, domain_id, payload)
     own = signer is None
     signer = signer or get_signer(network, config)
     try:
-        return await signer.sign_async(SignRequest(account, path, domain_id, payload))
+        return await signer.sign_async(request)
     finally:
         if own:
             await signer.aclose()

@@ -220,7 +220,10 @@ class TlsStream:
                 self._eof = True
                 break
             except SSL.Error as exc:
-                raise TransportError(f"TLS read failed: {_ssl_reason(exc)}") from None
+                reason = _ssl_reason(exc)
+                if "alert" in reason:  # in TLS 1.3 a server refuses a client after its Finished
+                    raise PeerRefusedError(f"peer ended the TLS session: {reason}") from None
+                raise TransportError(f"TLS read failed: {reason}") from None
             if chunk:
                 self._plain += chunk
                 return True
@@ -246,19 +249,21 @@ class TlsStream:
         return True
 
     async def close(self) -> None:
-        """Send close_notify (best effort) and close the socket."""
+        """Send close_notify (best effort) and close the socket (never waits on the peer)."""
         from OpenSSL import SSL
 
+        if self._writer.is_closing():
+            return
         try:
             self._conn.shutdown()
             self._pump_out()
         except SSL.Error:
             pass
         self._writer.close()
-        try:
-            await asyncio.wait_for(self._writer.wait_closed(), 1.0)
-        except (OSError, asyncio.TimeoutError):
-            pass
+
+    def abort(self) -> None:
+        """Drop the connection at once (no close_notify, buffered data discarded)."""
+        self._writer.transport.abort()
 
 
 def _ssl_reason(exc: BaseException) -> str:

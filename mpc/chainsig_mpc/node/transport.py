@@ -180,6 +180,8 @@ class PeerTransport:
         self._outbound: dict[int, _Outbound] = {}
         self._dialers: dict[int, asyncio.Task[None]] = {}
         self._incoming: dict[int, TlsStream] = {}
+        self._streams: set[TlsStream] = set()
+        self._current: set[int] = set()
         self._received: dict[int, tuple[bytes, int | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.base_events.Server | None = None
@@ -220,6 +222,7 @@ class PeerTransport:
         if self._closed:
             return
         peers = self._peers()
+        self._current = set(peers)
         for peer_id in peers:
             if peer_id not in self._dialers or self._dialers[peer_id].done():
                 self._outbound.setdefault(peer_id, _Outbound())
@@ -286,14 +289,18 @@ class PeerTransport:
         self._closed = True
         if self._server is not None:
             self._server.close()
-        for stream in list(self._incoming.values()):
+        for stream in list(self._streams):
             await stream.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            _done, stuck = await asyncio.wait(tasks, timeout=2.0)
+            for stream in list(self._streams):
+                stream.abort()
+            if stuck:
+                await asyncio.wait(stuck, timeout=2.0)
+                self._tasks.difference_update(stuck)
         self.connected.clear()
 
     async def __aenter__(self) -> PeerTransport:
@@ -326,6 +333,7 @@ class PeerTransport:
                     asyncio.open_connection(peer.host, peer.port), self._handshake_timeout
                 )
                 stream = TlsStream(client_connection(self._client_context, peer.tls_public_key), reader, writer)
+                self._streams.add(stream)
                 await asyncio.wait_for(stream.handshake(), self._handshake_timeout)
                 await stream.write(framing.encode_hello(self._stream_id))
                 self.connected.add(peer_id)
@@ -340,6 +348,7 @@ class PeerTransport:
             finally:
                 self.connected.discard(peer_id)
                 if stream is not None:
+                    self._streams.discard(stream)
                     await stream.close()
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # jitter: not a CSPRNG need
             delay = min(delay * 2, self._backoff[1])
@@ -381,12 +390,21 @@ class PeerTransport:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         stream = TlsStream(server_connection(self._server_context), reader, writer)
+        self._streams.add(stream)
         peer_id: int | None = None
+        task = asyncio.current_task()
+        if task is not None:  # so close() stops connection handlers too
+            self._tasks.add(task)  # type: ignore[arg-type]
+            task.add_done_callback(self._tasks.discard)
         try:
+            if self._closed:
+                return
             key = await asyncio.wait_for(stream.handshake(), self._handshake_timeout)
             peer_id = next((pid for pid, p in self._peers().items() if p.tls_public_key == key), None)
             if peer_id is None:
                 raise PeerRefusedError(f"key {key} is not a participant's")
+            if peer_id not in self._current:
+                self.refresh()  # the participant set grew since the last refresh: dial back too
             hello = await asyncio.wait_for(framing.read_frame(stream, self._max_body), self._handshake_timeout)
             if hello is None or hello.kind != framing.HELLO:
                 raise FrameError("the first frame must be HELLO")
@@ -403,9 +421,14 @@ class PeerTransport:
             log.warning("closed connection from peer %s: %s", peer_id, exc)
         except (OSError, TransportError, asyncio.TimeoutError) as exc:
             log.info("connection from peer %s ended: %s", peer_id, exc or type(exc).__name__)
+        except asyncio.CancelledError:
+            # close() stops handlers; end quietly (asyncio's server callback would otherwise
+            # report a cancelled handler as an error on Python 3.11)
+            pass
         finally:
             if peer_id is not None and self._incoming.get(peer_id) is stream:
                 del self._incoming[peer_id]
+            self._streams.discard(stream)
             await stream.close()
 
     async def _receive_loop(self, peer_id: int, stream_id: bytes, stream: TlsStream) -> None:
@@ -418,6 +441,8 @@ class PeerTransport:
                 return
             if frame.kind != framing.DATA:
                 raise FrameError("peer sent a non-DATA frame on a receiving connection")
+            if peer_id not in self._current:  # left the participant set since it connected
+                raise PeerRefusedError(f"peer {peer_id} is no longer a participant")
             if last is not None and frame.seq <= last:
                 await stream.write(framing.encode_ack(frame.seq))  # a resend we already have
                 continue

@@ -21,13 +21,19 @@ from typing import Any
 from ..contract import ContractPanic, SignerContract, ViewEnv
 from . import gas
 from .ledger import InvalidTx, Ledger, tx_cost, validate_actions, validate_ids
-from .runtime import Runtime, derive_id, new_receipt, receipt_view
+from .ids import derive_id
+from .runtime import Runtime, new_receipt, receipt_view
 from .store import Store
 from .transactions import DecodedTx, TxDecodeError, decode_signed_transaction
 from .views import FINALITY_LAG, ZERO_HASH, b58, outcome_with_id
 
 YIELD_TIMEOUT_BLOCKS = 200
 """NEAR's ``yield_timeout_length_in_blocks``."""
+
+KEEP_EMPTY_BLOCKS = 100_000
+"""Blocks without transactions or receipts older than this are garbage-collected (like a
+non-archival NEAR node); blocks with activity are kept."""
+GC_EVERY_BLOCKS = 1_000
 
 CONTRACT_CODE_HASH = b58(hashlib.sha256(b"chainsig-contract v1.signer 3.14").digest())
 
@@ -197,19 +203,10 @@ class Chain:
         timestamp = timestamp if timestamp is not None else time.time_ns()
         block_hash = block_hash or b58(hashlib.sha256(
             f"{prev_hash}/{height}/{timestamp}".encode() + random_value).digest())
-        final = self.store.hash_at(max(height - FINALITY_LAG, 0)) if height else None
-        ds_final = self.store.hash_at(max(height - 1, 0)) if height else None
         supply = sum(int(a["amount"]) for a in self.ledger.accounts.values())
         return {
-            "height": height, "hash": block_hash, "prev_hash": prev_hash,
-            "prev_height": height - 1 if height else None, "timestamp": timestamp,
-            "random_value": b58(random_value), "state_root": ZERO_HASH,
-            "chunk_hash": derive_id(block_hash, "chunk"),
-            "tx_root": derive_id(block_hash, "txs", *[t["hash"] for t in transactions]),
-            "signature": "ed25519:" + b58(hashlib.sha512(block_hash.encode()).digest()),
-            "last_final_block": final or block_hash,
-            "last_ds_final_block": ds_final or block_hash,
-            "total_supply": str(supply), "gas_used": gas_used,
+            "height": height, "hash": block_hash, "prev_hash": prev_hash, "timestamp": timestamp,
+            "random_value": b58(random_value), "total_supply": str(supply), "gas_used": gas_used,
             "transactions": transactions, "receipts": receipts,
         }
 
@@ -227,6 +224,8 @@ class Chain:
                 self.store.put_receipt(receipt_id, self.receipts[receipt_id])
             self.store.put("open_txs", sorted(self.open_txs))
             self.store.put_block(record["height"], record["hash"], record)
+            if record["height"] % GC_EVERY_BLOCKS == 0:
+                self.store.forget_empty_blocks(record["height"] - KEEP_EMPTY_BLOCKS)
         self._dirty_txs.clear()
         self._dirty_receipts.clear()
         for tx_hash in [h for h in self.txs if h not in self.open_txs and self.txs[h]["completed_height"] is not None]:

@@ -21,6 +21,7 @@ import base58
 
 from ..contract import CallEnv, ContractPanic, SignerContract
 from . import gas
+from .ids import derive_id
 from .ledger import ACCESS_KEY_NONCE_RANGE_MULTIPLIER, Ledger
 from .transactions import action_kind
 
@@ -33,15 +34,6 @@ class ActionFailure(Exception):
         super().__init__(str(kind))
         self.index = index
         self.kind = kind
-
-
-def derive_id(*parts: str | bytes) -> str:
-    """A base58 CryptoHash derived from ``parts`` (receipt ids, data ids)."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode() if isinstance(part, str) else part)
-        digest.update(b"\x00")
-    return base58.b58encode(digest.digest()).decode()
 
 
 def new_receipt(receipt_id: str, predecessor: str, receiver: str, signer_id: str,

@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS access_keys (
     account_id TEXT NOT NULL, public_key TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (account_id, public_key));
 CREATE TABLE IF NOT EXISTS blocks (
-    height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, value TEXT NOT NULL);
+    height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, value TEXT NOT NULL,
+    empty INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS chunks (chunk_hash TEXT PRIMARY KEY, height INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (hash TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (receipt_id TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -95,10 +96,18 @@ class Store:
 
     # blocks ----------------------------------------------------------------------------------
     def put_block(self, height: int, block_hash: str, value: dict[str, Any]) -> None:
-        self._db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
-                         (height, block_hash, _dump(value)))
-        if "chunk_hash" in value:
-            self._db.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?)", (value["chunk_hash"], height))
+        from .views import chunk_hash_of
+
+        empty = int(not value["transactions"] and not value["receipts"])
+        self._db.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)",
+                         (height, block_hash, _dump(value), empty))
+        self._db.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?)", (chunk_hash_of(value), height))
+
+    def forget_empty_blocks(self, below: int) -> None:
+        """Drop empty blocks under height ``below`` (never the genesis block)."""
+        self._db.execute("DELETE FROM chunks WHERE height IN "
+                         "(SELECT height FROM blocks WHERE empty = 1 AND height > 0 AND height < ?)", (below,))
+        self._db.execute("DELETE FROM blocks WHERE empty = 1 AND height > 0 AND height < ?", (below,))
 
     def block_by_chunk(self, chunk_hash: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT height FROM chunks WHERE chunk_hash = ?", (chunk_hash,)).fetchone()
@@ -106,11 +115,18 @@ class Store:
 
     def block_by_height(self, height: int) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM blocks WHERE height = ?", (height,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else self._expand(json.loads(row[0]))
 
     def block_by_hash(self, block_hash: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM blocks WHERE hash = ?", (block_hash,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else self._expand(json.loads(row[0]))
+
+    def _expand(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Add the finality hashes NEAR reports in a header (head − 2 and head − 1)."""
+        height = record["height"]
+        record["last_final_block"] = self.hash_at(max(height - 2, 0)) or record["hash"]
+        record["last_ds_final_block"] = self.hash_at(max(height - 1, 0)) or record["hash"]
+        return record
 
     def height_of(self, block_hash: str) -> int | None:
         """The height of a known block (without loading it)."""

@@ -71,6 +71,29 @@ def start_service(
     DevnetError
         If the process exits or stays silent past ``timeout``; the message quotes its log's end.
     """
+    return wait_ready(launch_service(name, argv, logs, env=env), ready, timeout=timeout)
+
+
+@dataclass
+class Launched:
+    """A started process whose readiness line has not been seen yet."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    offset: int
+    argv: tuple[str, ...]
+
+
+def launch_service(name: str, argv: Sequence[str], logs: Path, *,
+                   env: dict[str, str] | None = None) -> Launched:
+    """Start ``argv`` with its output appended to ``<logs>/<name>.log`` (see :func:`wait_ready`).
+
+    Raises
+    ------
+    DevnetError
+        If the program cannot be started.
+    """
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{name}.log"
     # Output goes straight to the log file, not through a pipe: the services outlive the
@@ -84,21 +107,34 @@ def start_service(
             )
         except OSError as exc:
             raise DevnetError(f"cannot start {name} ({argv[0]}): {exc.strerror}") from None
+    return Launched(name, proc, log_path, offset, tuple(argv))
+
+
+def wait_ready(launched: Launched, ready: str, *, timeout: float = 60.0) -> tuple[ServiceProcess, re.Match[str]]:
+    """Wait until the launched process prints a line matching ``ready``.
+
+    Raises
+    ------
+    DevnetError
+        If the process exits or stays silent past ``timeout`` (it is then stopped).
+    """
+    proc, log_path = launched.proc, launched.log_path
     pattern = re.compile(ready)
     deadline = time.monotonic() + timeout
     match: re.Match[str] | None = None
     while match is None:
         with log_path.open("rb") as handle:
-            handle.seek(offset)
+            handle.seek(launched.offset)
             match = pattern.search(handle.read().decode("utf-8", "replace"))
         if match is not None:
             break
         if proc.poll() is not None or time.monotonic() > deadline:
             stop_pid(proc.pid, grace=2.0)
             state = "exited" if proc.poll() is not None else f"was not ready after {timeout:.0f} s"
-            raise DevnetError(f"{name} {state}; last log lines: {_tail(log_path)}")
+            raise DevnetError(f"{launched.name} {state}; last log lines: {_tail(log_path)}")
         time.sleep(0.05)
-    return ServiceProcess(name, proc.pid, _start_ticks(proc.pid), str(log_path), tuple(argv)), match
+    record = ServiceProcess(launched.name, proc.pid, _start_ticks(proc.pid), str(log_path), launched.argv)
+    return record, match
 
 
 def stop_pid(pid: int, grace: float = 10.0) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import register_chain_endpoints
+from . import mpc_nodes
 from .processes import (
     DevnetError,
     ServiceProcess,
@@ -81,11 +82,21 @@ def up(options: UpOptions, progress: Callable[[str], None] = lambda _m: None) ->
             "devnet", "host", "--data-dir", str(data_dir / "host"), "--port", "0",
             "--block-ms", str(options.block_ms), "--json",
         )
+        participants: list[dict[str, Any]] = []
         if options.signers == "dev-responder":
             host_argv.append("--responder")
+        else:
+            genesis = data_dir / "genesis-spec.json"
+            participants = mpc_nodes.write_genesis(genesis, options.nodes, options.threshold)
+            host_argv += ["--genesis", str(genesis)]
         host, match = start_service("host", host_argv, logs, r'(?m)^\{"network": ?"devnet".*\}\s*$')
         services.append(host)
         description = json.loads(match.group(0))
+        nodes: list[dict[str, Any]] = []
+        if options.signers == "mpc":  # the nodes generate keys while the chains start
+            progress(f"initialising and starting {options.nodes} MPC nodes")
+            configs = mpc_nodes.init_nodes(data_dir / "host", data_dir / "nodes", description, participants)
+            nodes = mpc_nodes.start_nodes(configs, logs, services)
         chains: dict[str, dict[str, str]] = {}
         if options.evm:
             anvil = anvil_path()
@@ -109,9 +120,9 @@ def up(options: UpOptions, progress: Callable[[str], None] = lambda _m: None) ->
             chains["solana"] = {"chain_network": "local", "rpc_url": found.group(1)}
         register_chain_endpoints({name: {c["chain_network"]: c["rpc_url"]} for name, c in chains.items()})
         description["chains"] = chains
-        description["nodes"] = []
-        if options.signers == "mpc":  # pragma: no cover - guarded by _check_mpc_available
-            raise DevnetError("the MPC node service is not available in this version")
+        description["nodes"] = nodes
+        if options.signers == "mpc":
+            _wait_for_keys(description, services, progress)
         description["signers"] = options.signers
         write_state(data_dir, description, services)
         return description
@@ -156,7 +167,28 @@ def down(data_dir: Path) -> list[str]:
 
 
 def _check_mpc_available(options: UpOptions) -> None:
-    raise DevnetError(
-        "the MPC node service is not part of this version yet: start the devnet with "
-        "--signers dev-responder (explicitly insecure: one local key answers every request)"
-    )
+    import importlib.util
+
+    if importlib.util.find_spec("chainsig_mpc") is None:
+        raise DevnetError(
+            "the MPC node service (chainsig-mpc) is not installed: install it, or start the devnet "
+            "with --signers dev-responder (explicitly insecure: one local key answers every request)"
+        )
+    mpc_nodes.check_parameters(options.nodes, options.threshold)
+
+
+def _wait_for_keys(description: dict[str, Any], services: list[ServiceProcess],
+                   progress: Callable[[str], None]) -> None:
+    """Wait until the nodes' DKGs put the contract in Running; register the root keys."""
+    from ..config import register_network
+    from ..keys import PublicKey
+
+    progress("waiting for distributed key generation (domains 0 and 1)")
+    running = mpc_nodes.wait_until_running(description["rpc_url"], description["contract_id"], services)
+    keys = mpc_nodes.root_keys(running)
+    for domain in description["domains"]:
+        domain["public_key"] = keys.get(domain["id"])
+    description["threshold"] = running["parameters"]["threshold"]
+    register_network("devnet", rpc_url=description["rpc_url"], contract_id=description["contract_id"],
+                     credentials_dir=Path(description["data_dir"]) / "credentials", family="local",
+                     root_public_keys={d: PublicKey.from_near_string(k) for d, k in keys.items()})

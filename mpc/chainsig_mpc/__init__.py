@@ -1,7 +1,33 @@
-"""chainsig-mpc: threshold protocols (DKG, robust ECDSA, FROST Ed25519, resharing).
+"""chainsig-mpc: threshold protocols (DKG, robust ECDSA, FROST Ed25519, resharing) and the MPC
+node service.
 
 Registered under the ``chainsig`` entry-point group; importing this module is cheap — the
-protocols live in :mod:`chainsig_mpc.protocols` and are imported on use.
+protocols live in :mod:`chainsig_mpc.protocols`, the service in :mod:`chainsig_mpc.service`,
+and both are imported on use. The plugin adds the ``chainsig mpc`` command group.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chainsig_core import hookimpl
+
+if TYPE_CHECKING:
+    import click
+
 __all__: list[str] = []
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """Add the ``mpc`` command group (operator commands and ``mpc node``)."""
+    import click
+
+    from .service.cli import mpc_group
+
+    existing = cli.commands.get("mpc")
+    if isinstance(existing, click.Group) and existing is not mpc_group:
+        for command in mpc_group.commands.values():
+            existing.add_command(command)
+        return
+    cli.add_command(mpc_group)

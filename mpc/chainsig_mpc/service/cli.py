@@ -1,0 +1,114 @@
+"""``chainsig mpc …``: operator commands of the node service.
+
+``mpc init`` creates a node directory (TLS identity, node key, config); ``mpc node --config F``
+runs the node in the foreground; ``mpc status --config F`` asks a running node's health
+endpoint (or prints the contract's view when the node is not running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group("mpc")
+def mpc_group() -> None:
+    """MPC node operator commands (threshold signing for the signer contract)."""
+
+
+@mpc_group.command("init")
+@click.option("--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The node's directory (config, keys, encrypted store).")
+@click.option("--account", "account_id", required=True, help="The node's NEAR account (a participant).")
+@click.option("--rpc-url", required=True, help="NEAR JSON-RPC endpoint.")
+@click.option("--contract-id", required=True, help="The signer contract.")
+@click.option("--network", default="devnet", show_default=True, help="NEAR network name (credentials layout).")
+@click.option("--listen", default=None, help="host:port for peers (default: the contract URL's port).")
+@click.option("--metrics", default="127.0.0.1:0", show_default=True, help="host:port of /health and /metrics ('' disables).")
+@click.option("--account-key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="near-cli key file of the account to copy into the node's credentials.")
+@click.option("--tls-key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="near-cli style ed25519 key file to use as TLS identity (default: a fresh key).")
+@click.option("--json", "json_out", is_flag=True, help="Print the result as JSON.")
+def init_command(data_dir: Path, account_id: str, rpc_url: str, contract_id: str, network: str,
+                 listen: str | None, metrics: str, account_key_file: Path | None,
+                 tls_key_file: Path | None, json_out: bool) -> None:
+    """Create a node: TLS identity (its public key goes into the contract), node key, config."""
+    from chainsig_core.cli.output import emit_json
+    from chainsig_core.credentials import parse_secret_key
+
+    from .config import init_node, tls_seed_from_credentials_file
+
+    account_key = None
+    if account_key_file is not None:
+        import json
+
+        from ..node.errors import NodeConfigError
+
+        try:
+            data = json.loads(account_key_file.read_text("utf-8"))
+            account_key = parse_secret_key(account_id, data.get("private_key") or data["secret_key"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            raise NodeConfigError(f"{account_key_file} is not a near-cli key file of {account_id}") from None
+    seed = tls_seed_from_credentials_file(tls_key_file) if tls_key_file is not None else None
+    result = init_node(data_dir, account_id=account_id, rpc_url=rpc_url, contract_id=contract_id,
+                       network=network, listen=listen, metrics=metrics, account_key=account_key,
+                       tls_seed=seed)
+    if json_out:
+        emit_json(result)
+    else:
+        click.echo(f"node config {result['config']}; tls_public_key {result['tls_public_key']}")
+
+
+@mpc_group.command("node")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The node's TOML config (from mpc init).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info", show_default=True)
+def node_command(config_path: Path, log_level: str) -> None:
+    """Run the node in the foreground until SIGINT/SIGTERM."""
+    from .config import load_node_config
+    from .node import MpcNode
+
+    logging.basicConfig(level=getattr(logging, log_level.upper()), stream=sys.stderr, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    config = load_node_config(config_path)
+
+    async def main() -> None:
+        await MpcNode(config).run()
+
+    asyncio.run(main())
+
+
+@mpc_group.command("status")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--metrics-url", default=None, help="The node's metrics URL (default: from the config).")
+@click.option("--json", "json_out", is_flag=True)
+def status_command(config_path: Path, metrics_url: str | None, json_out: bool) -> None:
+    """Show a running node's health (participant id, contract state, peers, pools)."""
+    import httpx
+
+    from chainsig_core.cli.output import emit_json
+    from chainsig_core.errors import RpcError
+
+    from .config import load_node_config
+
+    config = load_node_config(config_path)
+    if metrics_url is None:
+        if config.metrics is None or config.metrics[1] == 0:
+            raise RpcError("the node's metrics port is not fixed in its config; pass --metrics-url")
+        metrics_url = f"http://{config.metrics[0]}:{config.metrics[1]}"
+    try:
+        health = httpx.get(f"{metrics_url}/health", timeout=5).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise RpcError(f"the node at {metrics_url} does not answer: {type(exc).__name__}") from None
+    if json_out:
+        emit_json(health)
+        return
+    for key, value in health.items():
+        click.echo(f"{key}: {value}")

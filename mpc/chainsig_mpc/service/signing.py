@@ -1,0 +1,205 @@
+"""Answering sign requests: coordinator choice, one online round, verification, ``respond``.
+
+For every request the indexer finds, all nodes compute the same coordinator order
+(:func:`~.requests.coordinator_order`). The first node starts at once; the node at rank r
+starts ``r × TAKEOVER_DELAY`` seconds later **only if the contract still waits** for the
+request (``get_pending_request``) — so a down coordinator, or one without material, is
+replaced, and a request already answered or timed out is skipped.
+
+The coordinator is the owner of the material it uses: ECDSA takes one of its presignatures
+whose signer set is entirely online and not excluded; FROST takes a complete set of pooled
+commitments. Signers take h, ε, ρ from their **own** indexer (waiting briefly if it lags), mark
+the presignature or nonce consumed in the fsynced store before the share leaves, and answer.
+A refusal or a silent signer makes the coordinator retry with other material that avoids that
+signer. The protocols verify the signature under the derived key; the node verifies again
+before it calls ``respond`` from its own account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from chainsig_core.errors import ChainsigError
+from chainsig_core.kdf import derive_public_key_from_tweak
+from chainsig_core.signatures import verify_signature
+
+from ..protocols.ecdsa import EcdsaCoordinator, EcdsaSigner
+from ..protocols.errors import MessageError, ProtocolAbort, SigningRefusedError
+from ..protocols.frost_session import FrostCoordinator, FrostSigner
+from .chain import YIELD_TIMEOUT_BLOCKS, SignEvent
+from .network import message_of
+from .requests import coordinator_order
+
+if TYPE_CHECKING:
+    from .node import MpcNode
+
+log = logging.getLogger(__name__)
+
+TAKEOVER_DELAY = 2.0
+"""Seconds between coordinator ranks (the next node checks whether the request is pending)."""
+SHARE_TIMEOUT = 5.0
+LOOKUP_WAIT = 10.0
+MATERIAL_WAIT = 3.0
+MAX_ATTEMPTS = 4
+
+
+class Retry(Exception):
+    """An attempt failed; retry without ``exclude``."""
+
+    def __init__(self, reason: str, exclude: set[int]) -> None:
+        super().__init__(reason)
+        self.exclude = exclude
+
+
+class Signing:
+    """The node's coordinator and signer roles."""
+
+    def __init__(self, node: MpcNode) -> None:
+        self.node = node
+        node.network.handlers["ecdsa.request"] = self.on_ecdsa_request
+        node.network.handlers["frost.package"] = self.on_frost_package
+
+    # -- coordinator ------------------------------------------------------------------------
+    async def handle(self, event: SignEvent) -> None:
+        """Follow one request until it is answered (by anyone), times out, or fails."""
+        node = self.node
+        order = coordinator_order(event.request_id, sorted(node.participants))
+        if node.me not in order:
+            return
+        await asyncio.sleep(order.index(node.me) * TAKEOVER_DELAY)
+        exclude: set[int] = set()
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                if await node.chain.head() > event.block_height + YIELD_TIMEOUT_BLOCKS:
+                    return
+                if not await node.chain.is_pending(event):
+                    return
+                signature = await self._sign(event, exclude)
+            except Retry as retry:
+                node.metrics.failures[str(retry)[:40]] += 1
+                exclude |= retry.exclude
+                log.info("request %s: attempt failed (%s); retrying", event.request_id[:12], retry)
+                continue
+            except ProtocolAbort as exc:
+                node.record_abort("sign", exc)
+                exclude |= set(exc.culprits)
+                continue
+            except ChainsigError as exc:
+                node.metrics.failures["rpc"] += 1
+                log.warning("request %s: %s", event.request_id[:12], exc)
+                await asyncio.sleep(0.5)
+                continue
+            await self._respond(event, signature)
+            return
+
+    async def _respond(self, event: SignEvent, signature: Any) -> None:
+        node = self.node
+        key = node.secrets.active(event.domain_id)
+        assert key is not None
+        derived = derive_public_key_from_tweak(key.public_key, event.tweak)
+        verify_signature(derived, event.payload, signature)  # never send an unverified signature
+        try:
+            await node.chain.call("respond", {"request": event.contract_request(),
+                                              "response": dict(signature.to_response())})
+        except Exception as exc:  # e.g. another coordinator answered first
+            node.metrics.failures["respond"] += 1
+            log.info("respond for %s not accepted: %s", event.request_id[:12], exc)
+            return
+        node.metrics.signatures[event.domain_id] += 1
+        node.metrics.observe_latency(time.monotonic() - node.book.seen_at(event.request_id))
+        log.info("answered request %s (domain %s)", event.request_id[:12], event.domain_id)
+
+    async def _sign(self, event: SignEvent, exclude: set[int]) -> Any:
+        node = self.node
+        key = node.secrets.active(event.domain_id)
+        if key is None:
+            raise Retry("no key share for this domain", set())
+        deadline = time.monotonic() + MATERIAL_WAIT
+        while True:
+            online = (set(node.online_peers()) | {node.me}) - exclude
+            if event.domain_id == 0:
+                material = node.secrets.presignatures.take_for_owner(
+                    0, key.epoch, node.me, exclude=lambda s: not set(s) <= online)
+                if material is not None:
+                    coordinator = EcdsaCoordinator(key, node.secrets.presignatures, node.store,
+                                                   node.book.lookup)
+                    messages = coordinator.start(event.request_id, material)
+                    return await self._collect(coordinator, messages, "ecdsa.request")
+            else:
+                sets = node.pools.complete_nonce_sets()
+                usable = [s for s, n in sets.items() if n > 0 and set(s) <= online]
+                if usable:
+                    signer = FrostSigner(key, node.secrets.nonces, node.store, node.book.lookup)
+                    frost = FrostCoordinator(signer, node.secrets.commitments)
+                    messages = frost.start(event.request_id, min(usable))
+                    return await self._collect(frost, messages, "frost.package")
+            if time.monotonic() > deadline:
+                raise Retry("no signing material for an online signer set", set())
+            await asyncio.sleep(0.1)
+
+    async def _collect(self, coordinator: Any, messages: list[Any], channel: str) -> Any:
+        node = self.node
+        if not messages:
+            return coordinator.receive  # pragma: no cover - a 1-signer set never happens here
+        tag = messages[0].sid.hex()
+        replies = node.network.expect_replies(tag)
+        waiting = {m.recipient for m in messages}
+        try:
+            for message in messages:
+                node.network.send(message.recipient, channel, tag, {"m": message.encode().decode("ascii")})
+            deadline = time.monotonic() + SHARE_TIMEOUT
+            while waiting:
+                try:
+                    peer, body = await asyncio.wait_for(replies.get(), max(deadline - time.monotonic(), 0.001))
+                except TimeoutError:
+                    raise Retry("signers did not answer", set(waiting)) from None
+                if peer not in waiting:
+                    continue
+                if "refused" in body:
+                    raise Retry("a signer refused", {peer})
+                try:
+                    result = coordinator.receive(message_of(peer, body))
+                except MessageError:
+                    continue
+                waiting.discard(peer)
+                if result is not None:
+                    return result
+            raise Retry("signing ended without a signature", set())
+        finally:
+            node.network.forget(tag)
+
+    # -- signer -----------------------------------------------------------------------------
+    async def _answer(self, peer: int, tag: str, body: dict[str, Any], domain: int) -> None:
+        node = self.node
+        message = message_of(peer, body)
+        if message.sid.hex() != tag:
+            raise MessageError("tag does not match the session id")
+        request_id = message.body.get("request_id")
+        event = await node.book.wait(request_id, LOOKUP_WAIT) if isinstance(request_id, str) else None
+        key = node.secrets.active(domain)
+        try:
+            if event is None or event.domain_id != domain:
+                raise SigningRefusedError("request is unknown in this node's view of the chain")
+            if key is None:
+                raise SigningRefusedError("this node holds no share of the domain")
+            if domain == 0:
+                share = EcdsaSigner(key, node.secrets.presignatures, node.store,
+                                    node.book.lookup).handle_request(message)
+            else:
+                share = FrostSigner(key, node.secrets.nonces, node.store,
+                                    node.book.lookup).handle_package(message)
+        except (SigningRefusedError, MessageError) as exc:
+            node.network.send(peer, "reply", tag, {"refused": str(exc)[:200]})
+            return
+        node.network.send(peer, "reply", tag, {"m": share.encode().decode("ascii")})
+
+    async def on_ecdsa_request(self, peer: int, tag: str, body: dict[str, Any]) -> None:
+        """A coordinator asks for this node's ECDSA share."""
+        await self._answer(peer, tag, body, 0)
+
+    async def on_frost_package(self, peer: int, tag: str, body: dict[str, Any]) -> None:
+        """A coordinator sends a FROST signing package."""
+        await self._answer(peer, tag, body, 1)

@@ -80,7 +80,6 @@ def responder_command(network: str, rpc_url: str | None, contract_id: str | None
     if not rpc_url or not contract_id:
         raise InvalidInputError(f"network {network!r} has no RPC URL or contract id")
     creds = credentials_dir or near_network.credentials_dir
-    warn("the dev responder signs with a single local key: not MPC, not for real funds")
     asyncio.run(run_responder(rpc_url, contract_id, creds, network, account))
 
 

@@ -24,7 +24,6 @@ from chainsig_core.kdf import derive_public_key_from_tweak
 from chainsig_core.keys import Curve
 from chainsig_core.signatures import verify_signature
 from chainsig_core.signers.dev import (
-    DEV_WARNING,
     dev_root_public_key,
     dev_root_secret,
     ecdsa_sign_with_scalar,
@@ -104,20 +103,42 @@ class DevResponder:
                     "the dev responder can only answer a contract started with the dev keys")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Follow the chain until ``stop`` is set."""
-        log.warning("dev responder: %s", DEV_WARNING)
-        await self.check_keys()
-        head = await self._head()
+        """Follow the chain until ``stop`` is set.
+
+        Raises
+        ------
+        RpcError
+            If the host cannot be reached at start; later outages are waited out.
+        ChainsigError
+            If the contract does not use the dev keys.
+        """
+        from near import NearError
+
+        log.warning("the dev responder answers with the dev key: not MPC, not for real funds")
+        try:
+            await self.check_keys()
+            head = await self._head()
+        except NearError as exc:
+            await self.near.aclose()
+            raise RpcError(f"dev responder: cannot use the host's RPC: {exc}") from None
         next_height = max(head - LOOKBACK_BLOCKS, 0)
         stop = stop or asyncio.Event()
         while not stop.is_set():
-            head = await self._head()
-            while next_height <= head and not stop.is_set():
-                for seen in await self.requests_in_block(next_height):
-                    self._spawn(self.answer(seen))
-                next_height += 1
+            delay = self.poll_interval
             try:
-                await asyncio.wait_for(stop.wait(), self.poll_interval)
+                head = await self._head()
+                while next_height <= head and not stop.is_set():
+                    for seen in await self.requests_in_block(next_height):
+                        self._spawn(self.answer(seen))
+                    next_height += 1
+            except NearError as exc:
+                if getattr(exc, "code", None) == "UNKNOWN_BLOCK":
+                    next_height += 1  # garbage-collected (empty) block
+                else:
+                    log.warning("dev responder: RPC error, retrying: %s", exc)
+                    delay = 1.0
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
             except TimeoutError:
                 pass
         if self._tasks:

@@ -157,3 +157,29 @@ def test_config_written_by_the_host(tmp_path):
         assert (tmp_path / "dn" / "tls" / "devnet" / "node0.devnet.json").is_file()
     finally:
         stop(process)
+
+
+def test_port_in_use_is_one_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([*CHAINSIG, "devnet", "host", "--data-dir", str(tmp_path / "p"), "--port", str(port)],
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}") and "Traceback" not in result.stderr
+
+
+def test_responder_without_a_host_is_one_clear_error(tmp_path):
+    from chainsig_core.credentials import generate_access_key, write_access_key
+
+    write_access_key(tmp_path, "devnet", generate_access_key("node0.devnet"))
+    config = Path(os.environ["CHAINSIG_CONFIG"])
+    config.write_text('[networks.devnet]\nrpc_url = "http://127.0.0.1:9"\ncontract_id = "v1.signer.devnet"\n'
+                      f'credentials_dir = "{tmp_path}"\n')
+    result = subprocess.run([*CHAINSIG, "devnet", "responder", "--account", "node0.devnet"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: dev responder: cannot use the host's RPC")

@@ -161,3 +161,25 @@ def test_timeout_error_while_waiting(live_host_factory, build_tx):
     assert response.json()["error"]["cause"]["name"] == "TIMEOUT_ERROR"
     included = host.client().rpc("tx", {"signed_tx_base64": tx, "wait_until": "INCLUDED"})
     assert included == {"final_execution_status": "INCLUDED"} or "INCLUDED" in included["final_execution_status"]
+
+
+def test_gas_keys_are_refused(live_host, build_tx):
+    key = live_host.key("alice.devnet")
+    with pytest.raises(RpcError) as info:
+        send_raw(live_host, build_tx(key, "alice.devnet", [actions.add_gas_key(str(key.public_key), 2)], 1,
+                                     head_hash(live_host)))
+    assert "gas keys" in str(info.value.data["data"])
+
+
+def test_a_host_bug_fails_one_receipt_not_the_chain(live_host, monkeypatch):
+    def broken(receipt, height):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(live_host.chain.runtime, "execute", broken)
+    from near import ContractPanicError
+
+    with pytest.raises(ContractPanicError) as info:
+        live_host.client("alice.devnet").send("bob.devnet", "1 NEAR")
+    assert "internal error of the devnet host" in info.value.panic
+    monkeypatch.undo()
+    live_host.client("alice.devnet").send("bob.devnet", "1 NEAR")

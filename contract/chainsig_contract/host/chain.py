@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -22,10 +23,12 @@ from ..contract import ContractPanic, SignerContract, ViewEnv
 from . import gas
 from .ledger import InvalidTx, Ledger, tx_cost, validate_actions, validate_ids
 from .ids import derive_id
-from .runtime import Runtime, new_receipt, receipt_view
+from .runtime import Effects, Runtime, new_receipt, receipt_view
 from .store import Store
 from .transactions import DecodedTx, TxDecodeError, decode_signed_transaction
 from .views import FINALITY_LAG, ZERO_HASH, b58, outcome_with_id
+
+log = logging.getLogger(__name__)
 
 YIELD_TIMEOUT_BLOCKS = 200
 """NEAR's ``yield_timeout_length_in_blocks``."""
@@ -250,7 +253,12 @@ class Chain:
 
     def _execute(self, receipt: dict[str, Any], height: int, block_hash: str,
                  executed: list[Any]) -> int:
-        effects = self.runtime.execute(receipt, height)
+        try:
+            effects = self.runtime.execute(receipt, height)
+        except Exception:  # a host bug must fail one receipt, never stop the chain
+            log.exception("receipt %s could not be executed", receipt["receipt_id"])
+            effects = Effects(status={"Failure": {"ActionError": {"index": 0, "kind": {
+                "FunctionCallError": {"ExecutionError": "internal error of the devnet host"}}}}})
         new = effects.children + effects.yields
         outcome = outcome_with_id(receipt["receipt_id"], block_hash, receipt["receiver_id"],
                                   effects.status, effects.logs, [r["receipt_id"] for r in new],

@@ -84,6 +84,11 @@ def validate_actions(tx: DecodedTx) -> None:
         if kind == "AddKey" and not action["AddKey"]["public_key"].startswith("ed25519:"):
             raise InvalidTx({"ActionsValidation": {"UnsupportedProtocolFeature": {
                 "protocol_feature": "non-ed25519 access keys", "version": 0}}})
+        if kind == "AddKey":
+            permission = action["AddKey"]["access_key"]["permission"]
+            if permission != "FullAccess" and "FunctionCall" not in permission:
+                raise InvalidTx({"ActionsValidation": {"UnsupportedProtocolFeature": {
+                    "protocol_feature": "gas keys", "version": 0}}})
     if total > gas.MAX_TOTAL_PREPAID_GAS:
         raise InvalidTx({"ActionsValidation": {"TotalPrepaidGasExceeded": {
             "total_prepaid_gas": total, "limit": gas.MAX_TOTAL_PREPAID_GAS}}})

@@ -183,3 +183,12 @@ def test_a_host_bug_fails_one_receipt_not_the_chain(live_host, monkeypatch):
     assert "internal error of the devnet host" in info.value.panic
     monkeypatch.undo()
     live_host.client("alice.devnet").send("bob.devnet", "1 NEAR")
+
+
+def test_a_known_transaction_with_a_bad_signature_is_still_refused(live_host, build_tx):
+    key = live_host.key("alice.devnet")
+    block = head_hash(live_host)
+    send_raw(live_host, build_tx(key, "bob.devnet", [actions.transfer("1 NEAR")], 1, block))
+    with pytest.raises(RpcError) as info:
+        send_raw(live_host, build_tx(key, "bob.devnet", [actions.transfer("1 NEAR")], 1, block, tamper=True))
+    assert info.value.data["data"] == {"TxExecutionError": {"InvalidTxError": "InvalidSignature"}}

@@ -153,11 +153,11 @@ class Chain:
             NEAR's ``InvalidTxError`` (``InvalidSignature``, ``Expired``, ``InvalidNonce`` …).
         """
         tx = decode_signed_transaction(raw)
-        if self.transaction_record(tx.hash_b58) is not None:
-            return tx.hash_b58
         validate_ids(tx)
         if not tx.signature_valid():
             raise InvalidTx("InvalidSignature")
+        if self.transaction_record(tx.hash_b58) is not None:
+            return tx.hash_b58
         assert self.head is not None
         height = self.store.height_of(b58(tx.block_hash))
         if height is None or self.head["height"] - height > self.config.transaction_validity_period:

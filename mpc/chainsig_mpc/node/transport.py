@@ -357,6 +357,7 @@ class PeerTransport:
         outbound = self._outbound[peer_id]
         outbound.rewind()
         acks = asyncio.ensure_future(self._read_acks(outbound, stream))
+        waiter: asyncio.Future[bool] | None = None
         try:
             while True:
                 while outbound.pending:
@@ -373,6 +374,8 @@ class PeerTransport:
                 await asyncio.wait({acks, waiter}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
         finally:
+            if waiter is not None:
+                waiter.cancel()
             acks.cancel()
             with contextlib.suppress(BaseException):
                 await acks

@@ -1,0 +1,222 @@
+"""The indexer against a loopback HTTP server serving NEAR's documented block/chunk shapes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import pytest
+
+from chainsig_core import kdf
+from chainsig_mpc.node.indexer import (
+    BlockEvent,
+    ContractIndexer,
+    RequestTracker,
+    RespondEvent,
+    SignRequestEvent,
+    YIELD_TIMEOUT_BLOCKS,
+)
+
+CONTRACT = "v1.signer.devnet"
+ECDSA_PAYLOAD = bytes(range(1, 33))
+RANDOM_103 = bytes(range(100, 132))
+
+
+def sign_args(path: str, payload: bytes = ECDSA_PAYLOAD, domain_id: int = 0, kind: str = "Ecdsa") -> dict:
+    return {"request": {"path": path, "payload_v2": {kind: payload.hex()}, "domain_id": domain_id}}
+
+
+def populate(near, shapes) -> None:
+    action_receipt, data_receipt, function_call = shapes.action_receipt, shapes.data_receipt, shapes.function_call
+    """Blocks 101–105: 102 skipped by the chain; shard 1 has no new chunk in 103."""
+    near.add_block(101, [[], []])
+    near.add_block(103, [[
+        action_receipt("r-sign-1", "alice.near", CONTRACT, [function_call("sign", sign_args("ethereum-1"))]),
+    ], None], random_value=RANDOM_103)
+    respond_args = {
+        "request": {"domain_id": 0, "payload": {"Ecdsa": ECDSA_PAYLOAD.hex().upper()},
+                    "tweak": list(kdf.tweak("alice.near", "ethereum-1"))},
+        "response": {"scheme": "Secp256k1", "big_r": {"affine_point": "02" + "11" * 32},
+                     "s": {"scalar": "22" * 32}, "recovery_id": 0},
+    }
+    near.add_block(104, [[
+        action_receipt("r-legacy", "bob.near", CONTRACT, [function_call(
+            "sign", {"request": {"path": "", "payload": list(ECDSA_PAYLOAD), "key_version": 0}})]),
+        action_receipt("r-other", "carol.near", "not-the-signer.near", [function_call("sign", sign_args("x"))]),
+        action_receipt("r-transfer", "carol.near", CONTRACT, [{"Transfer": {"deposit": "1000"}}]),
+        action_receipt("r-create", "carol.near", CONTRACT, ["CreateAccount"]),
+        data_receipt("r-data", CONTRACT),
+        action_receipt("r-bad-b64", "eve.near", CONTRACT, [{"FunctionCall": {
+            "method_name": "sign", "args": "%%%not base64", "gas": 1, "deposit": "1"}}]),
+        action_receipt("r-bad-args", "eve.near", CONTRACT, [function_call(
+            "sign", {"request": {"path": "p", "payload_v2": {"Ecdsa": "00"}, "domain_id": 0}})]),
+        action_receipt("r-both", "eve.near", CONTRACT, [function_call(
+            "sign", {"request": {"path": "p", "payload": list(ECDSA_PAYLOAD),
+                                 "payload_v2": {"Ecdsa": ECDSA_PAYLOAD.hex()}}})]),
+    ], [
+        action_receipt("r-eddsa", "dave.near", CONTRACT, [function_call(
+            "sign", sign_args("solana-1", b"any message", 1, "Eddsa"))]),
+        action_receipt("r-respond", "node1.near", CONTRACT, [function_call("respond", respond_args)]),
+    ]])
+    near.add_block(105, [[], []])
+
+
+def collect(run, indexer: ContractIndexer) -> list:
+    async def go():
+        return [event async for event in indexer.catch_up()]
+
+    return run(go())
+
+
+def test_follows_blocks_and_chunks_and_finds_sign_and_respond_calls(run, near_rpc, shapes):
+    populate(near_rpc, shapes)
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=100)
+    events = collect(run, indexer)
+    run(indexer.aclose())
+    signs = [e for e in events if isinstance(e, SignRequestEvent)]
+    assert [e.request_id for e in signs] == ["r-sign-1", "r-legacy", "r-eddsa"]
+    first = signs[0]
+    assert (first.predecessor, first.path, first.payload_kind, first.payload, first.domain_id) == (
+        "alice.near", "ethereum-1", "Ecdsa", ECDSA_PAYLOAD, 0)
+    assert first.tweak == kdf.tweak("alice.near", "ethereum-1")
+    assert first.random_value == RANDOM_103
+    assert (first.block_height, first.block_hash) == (103, near_rpc.blocks[103]["header"]["hash"])
+    assert first.timeout_height == 103 + YIELD_TIMEOUT_BLOCKS
+    assert first.signature_request() == {"domain_id": 0, "payload": {"Ecdsa": ECDSA_PAYLOAD.hex()},
+                                         "tweak": first.tweak.hex()}
+    assert (signs[1].path, signs[1].payload, signs[1].domain_id) == ("", ECDSA_PAYLOAD, 0)
+    assert (signs[2].payload_kind, signs[2].payload, signs[2].domain_id) == ("Eddsa", b"any message", 1)
+    assert signs[2].tweak == kdf.tweak("dave.near", "solana-1")
+    responds = [e for e in events if isinstance(e, RespondEvent)]
+    assert [(r.receipt_id, r.responder, r.request_key) for r in responds] == [
+        ("r-respond", "node1.near", first.request_key)]
+    assert [e.height for e in events if isinstance(e, BlockEvent)] == [101, 103, 104, 105]
+    assert isinstance(events[-1], BlockEvent) and indexer.last_height == 105
+    # Shard 1's repeated chunk header in block 103 was not fetched again.
+    fetched = [p["chunk_id"] for p in near_rpc.requested("chunk")]
+    assert len(fetched) == len(set(fetched)) == 7
+    assert [p for p in near_rpc.requested("block") if "block_id" in p] == [{"block_id": h} for h in range(101, 106)]
+
+
+def test_catches_up_over_many_missed_heights_in_order(run, near_rpc, shapes):
+    near_rpc.add_block(10, [[]])
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=None)
+    assert collect(run, indexer) == [] and indexer.last_height == 10  # starts at the final block
+    for height in range(11, 40):
+        if height % 7 == 0:
+            continue  # heights NEAR skipped
+        near_rpc.add_block(height, [[shapes.action_receipt(f"r{height}", "alice.near", CONTRACT,
+                                                    [shapes.function_call("sign", sign_args(f"p{height}"))])]])
+    events = collect(run, indexer)
+    signs = [e for e in events if isinstance(e, SignRequestEvent)]
+    assert [e.block_height for e in signs] == [h for h in range(11, 40) if h % 7]
+    assert [e.path for e in signs] == [f"p{h}" for h in range(11, 40) if h % 7]
+    assert indexer.last_height == 39
+    assert collect(run, indexer) == []  # nothing new
+    run(indexer.aclose())
+
+
+@pytest.mark.parametrize("failure", ["http500", "internal", "garbage", "timeout_error"])
+def test_survives_rpc_errors_without_losing_a_block(run, near_rpc, shapes, failure, caplog):
+    populate(near_rpc, shapes)
+    reference = collect(run, ContractIndexer(near_rpc.url, CONTRACT, start_height=100))
+    near_rpc.server.clear()
+    near_rpc.fail(3, failure)
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=100, max_backoff=0.02)
+    events = collect(run, indexer)
+    run(indexer.aclose())
+    assert events == reference
+    assert indexer.rpc_errors == 3
+    assert "retrying" in caplog.text
+
+
+def test_fails_over_mid_block_without_dropping_its_receipts(run, near_rpc, shapes):
+    populate(near_rpc, shapes)
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=103, max_backoff=0.02)
+    original = near_rpc._handle
+    calls = {"chunk": 0}
+
+    def flaky(request):
+        if request.json().get("method") == "chunk":
+            calls["chunk"] += 1
+            if calls["chunk"] == 2:  # the second chunk of block 104 fails once
+                return near_rpc._error("INTERNAL_ERROR", "INTERNAL_ERROR")
+        return original(request)
+
+    near_rpc.server.add("POST", "/", handler=flaky)
+    events = collect(run, indexer)
+    run(indexer.aclose())
+    assert [e.request_id for e in events if isinstance(e, SignRequestEvent)] == ["r-legacy", "r-eddsa"]
+    assert [e.receipt_id for e in events if isinstance(e, RespondEvent)] == ["r-respond"]
+
+
+def test_unreachable_rpc_is_retried_then_followed(run, near_rpc, shapes):
+    indexer = ContractIndexer("http://127.0.0.1:9/", CONTRACT, start_height=0, max_backoff=0.01, rpc_timeout=1)
+
+    async def go():
+        task = asyncio.ensure_future(collect_async(indexer))
+        await asyncio.sleep(0.3)
+        assert not task.done() and indexer.rpc_errors >= 2
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await indexer.aclose()
+
+    run(go())
+
+
+async def collect_async(indexer):
+    return [event async for event in indexer.catch_up()]
+
+
+def test_events_stream_follows_new_blocks(run, near_rpc, shapes):
+    near_rpc.add_block(1, [[]])
+
+    async def go():
+        indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=None, poll_interval=0.02)
+        stream = indexer.events()
+        first = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.1)
+        near_rpc.add_block(2, [[shapes.action_receipt("r2", "alice.near", CONTRACT, [shapes.function_call("sign", sign_args("late"))])]])
+        event = await asyncio.wait_for(first, 5)
+        assert isinstance(event, SignRequestEvent) and event.path == "late"
+        assert isinstance(await stream.__anext__(), BlockEvent)
+        await stream.aclose()
+        await indexer.aclose()
+
+    run(go())
+
+
+def test_is_pending_asks_the_contract_view(run, near_rpc, shapes):
+    populate(near_rpc, shapes)
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=100)
+    sign = next(e for e in collect(run, indexer) if isinstance(e, SignRequestEvent))
+    assert run(indexer.is_pending(sign)) is False
+    near_rpc.pending_views[json.dumps(sign.signature_request(), sort_keys=True)] = 7
+    assert run(indexer.is_pending(sign)) is True
+    query = near_rpc.requested("query")[-1]
+    assert query["method_name"] == "get_pending_request" and query["account_id"] == CONTRACT
+    assert json.loads(base64.b64decode(query["args_base64"])) == {"request": sign.signature_request()}
+    run(indexer.aclose())
+
+
+def _sign(request_id: str, height: int, path: str = "p") -> SignRequestEvent:
+    tweak = kdf.tweak("alice.near", path)
+    return SignRequestEvent(request_id, "alice.near", path, "Ecdsa", ECDSA_PAYLOAD, 0, height, "h",
+                            bytes(32), tweak, {})
+
+
+def test_tracker_skips_answered_and_timed_out_requests():
+    tracker = RequestTracker()
+    a, a_again, b = _sign("a", 10), _sign("a2", 12), _sign("b", 11, "other")
+    for event in (a, b, a_again):
+        tracker.observe(event)
+    assert [e.request_id for e in tracker.pending()] == ["a", "b"]
+    tracker.observe(RespondEvent("resp", "node1.near", a.request_key, {}, 13, "h"))
+    assert [e.request_id for e in tracker.pending()] == ["b"]  # both identical requests answered
+    assert tracker.is_answered(a.request_key)
+    tracker.observe(BlockEvent(11 + YIELD_TIMEOUT_BLOCKS - 1, "h", bytes(32)))
+    assert [e.request_id for e in tracker.pending()] == ["b"]
+    tracker.observe(BlockEvent(11 + YIELD_TIMEOUT_BLOCKS, "h", bytes(32)))
+    assert tracker.pending() == [] and tracker.timed_out == 1

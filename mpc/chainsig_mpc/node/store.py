@@ -162,6 +162,11 @@ class NodeStore:
         for record_id, nonce, sealed in rows:
             yield record_id, self._open(kind, record_id, nonce, sealed)
 
+    def kinds(self) -> list[str]:
+        """The kinds that have records, sorted."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT DISTINCT kind FROM records ORDER BY kind")]
+
     def count(self, kind: str) -> int:
         """Number of records of ``kind``."""
         with self._lock:

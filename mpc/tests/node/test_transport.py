@@ -267,3 +267,46 @@ def test_frame_codec_round_trips_and_rejects_garbage():
 def test_refused_is_a_transport_error_with_one_line_message():
     error = PeerRefusedError("TLS handshake failed: certificate verify failed")
     assert isinstance(error, ConnectionError) and "\n" not in str(error)
+
+
+def test_resent_messages_after_a_reconnect_are_delivered_once_and_gaps_refused(run, cluster, recv_n):
+    async def scenario():
+        c = await cluster(2).start()
+        try:
+            stream_id = b"\x07" * 16
+            first = await _raw_participant_stream(c, as_node=2, to_node=1)
+            await first.write(framing.encode_hello(stream_id))
+            for seq in (1, 2):
+                await first.write(framing.encode_data(seq, f"m{seq}".encode()))
+            assert await recv_n(c.nodes[1], 2) == [(2, b"m1"), (2, b"m2")]
+            await first.close()  # as if the acks were lost: the sender resends 2
+            second = await _raw_participant_stream(c, as_node=2, to_node=1)
+            await second.write(framing.encode_hello(stream_id))
+            for seq in (2, 3):
+                await second.write(framing.encode_data(seq, f"m{seq}".encode()))
+            assert await recv_n(c.nodes[1], 1) == [(2, b"m3")]
+            acks = [await framing.read_frame(second, 64) for _ in range(2)]
+            assert [(a.kind, a.seq) for a in acks] == [(framing.ACK, 2), (framing.ACK, 3)]
+            await second.write(framing.encode_data(5, b"gap"))  # 4 is missing: refused
+            assert await _closed_by_peer(second)
+            await second.close()
+            assert c.nodes[1]._inbox.empty()
+        finally:
+            await c.close()
+
+    run(scenario())
+
+
+def test_a_silent_connection_is_dropped_after_the_handshake_timeout(run, cluster, recv_n):
+    async def scenario():
+        c = await cluster(2, handshake_timeout=0.3).start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", c.participants[1].port)
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the node
+            writer.close()
+            c.nodes[2].send(1, b"fine")
+            assert await recv_n(c.nodes[1], 1) == [(2, b"fine")]
+        finally:
+            await c.close()
+
+    run(scenario())

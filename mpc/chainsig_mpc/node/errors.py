@@ -5,7 +5,7 @@ Messages are one line and never contain key material, shares or plaintext record
 
 from __future__ import annotations
 
-from chainsig_core.errors import ChainsigError, ConfigError, InvalidInputError, RpcError
+from chainsig_core.errors import ChainsigError, ConfigError, RpcError
 
 
 class TransportError(ChainsigError, ConnectionError):
@@ -60,7 +60,6 @@ __all__ = [
     "BackupError",
     "FrameError",
     "IndexerError",
-    "InvalidInputError",
     "NodeConfigError",
     "NodeKeyError",
     "PeerRefusedError",

@@ -124,6 +124,11 @@ class TlsStream:
         """The peer's verified ``tls_public_key`` (after :meth:`handshake`)."""
 
     @property
+    def buffered(self) -> int:
+        """Decrypted bytes received but not yet read (0 when the next read waits on the peer)."""
+        return len(self._plain) + self._conn.pending()
+
+    @property
     def peer_address(self) -> str:
         """``host:port`` of the remote end (for logs)."""
         address = self._writer.get_extra_info("peername")

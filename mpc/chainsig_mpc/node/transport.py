@@ -26,7 +26,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -50,6 +49,8 @@ from .identity import NodeIdentity
 from .tls import TlsStream, client_connection, make_context, server_connection
 
 log = logging.getLogger(__name__)
+
+_WRITE_BATCH_BYTES = 256 * 1024
 
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Largest message a peer may send (a frame announcing more closes the connection)."""
@@ -360,12 +361,15 @@ class PeerTransport:
         waiter: asyncio.Future[bool] | None = None
         try:
             while True:
-                while outbound.pending:
-                    seq, payload = outbound.pending.popleft()
-                    outbound.unacked.append((seq, payload))
-                    await stream.write(framing.encode_data(seq, payload))
-                    if acks.done():
-                        break
+                while outbound.pending and not acks.done():
+                    # Coalesce what is waiting into one TLS write (one record, one syscall).
+                    batch, size = [], 0
+                    while outbound.pending and size < _WRITE_BATCH_BYTES:
+                        seq, payload = outbound.pending.popleft()
+                        outbound.unacked.append((seq, payload))
+                        batch.append(framing.encode_data(seq, payload))
+                        size += len(payload)
+                    await stream.write(b"".join(batch))
                 outbound.wakeup.clear()
                 if acks.done():
                     acks.result()  # raise what ended the connection
@@ -377,8 +381,9 @@ class PeerTransport:
             if waiter is not None:
                 waiter.cancel()
             acks.cancel()
-            with contextlib.suppress(BaseException):
-                await acks
+            await asyncio.wait([acks])  # let it finish without re-raising its outcome here
+            if not acks.cancelled():
+                acks.exception()  # retrieved: no "exception never retrieved" warning
 
     async def _read_acks(self, outbound: _Outbound, stream: TlsStream) -> None:
         while True:
@@ -454,4 +459,5 @@ class PeerTransport:
             await self._inbox.put((peer_id, frame.payload))
             last = frame.seq
             self._received[peer_id] = (stream_id, last)
-            await stream.write(framing.encode_ack(last))
+            if not stream.buffered:  # acknowledge cumulatively once the burst is read
+                await stream.write(framing.encode_ack(last))

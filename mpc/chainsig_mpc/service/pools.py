@@ -40,6 +40,7 @@ LOW_WATER = 4
 """Refill when fewer owned presignatures (or complete nonce sets) than this are left."""
 HIGH_WATER = 8
 MAX_PRESIGN_IN_FLIGHT = 2
+MAX_OWNED = 48
 MAX_PER_OWNER = 64
 MAX_SESSIONS_PER_OWNER = 4
 PRESIGN_TIMEOUT = 20.0
@@ -62,13 +63,15 @@ class PoolKeeper:
         node.network.handlers["frost.commitment"] = self.on_commitment
 
     # -- owner side -------------------------------------------------------------------------
-    def owned_presignatures(self) -> int:
-        """Presignatures this node owns for the active ECDSA key."""
+    def owned_presignatures(self, online: set[int] | None = None) -> int:
+        """Presignatures this node owns for the active ECDSA key (only those whose signer set
+        is entirely in ``online``, when given)."""
         key = self.node.secrets.active(ECDSA_DOMAIN)
         if key is None:
             return 0
         return sum(1 for p in self.node.secrets.presignatures
-                   if p.owner == self.node.me and p.pool_key.epoch == key.epoch)
+                   if p.owner == self.node.me and p.pool_key.epoch == key.epoch
+                   and (online is None or set(p.signers) <= online))
 
     def complete_nonce_sets(self) -> dict[tuple[int, ...], int]:
         """For each signer set: how many signings the pooled commitments allow."""
@@ -90,7 +93,11 @@ class PoolKeeper:
         if key is not None and node.me in key.participants:
             size = 2 * key.threshold - 1
             candidates = [p for p in online if p in key.participants]
-            owned = self.owned_presignatures()
+            # count only what is usable now: sets with a down node do not sign (they are kept for
+            # when it returns, up to MAX_OWNED in all)
+            owned = self.owned_presignatures(set(online) | {node.me})
+            if self.owned_presignatures() >= MAX_OWNED:
+                owned = HIGH_WATER
             if owned < LOW_WATER:
                 self._refilling = True  # hysteresis: refill from the low- to the high-water mark
             while (self._refilling and owned + self._presign_in_flight < HIGH_WATER

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TAKEOVER_DELAY = 2.0
+TAKEOVER_DELAY = 1.5
 """Seconds between coordinator ranks (the next node checks whether the request is pending)."""
 SHARE_TIMEOUT = 5.0
 LOOKUP_WAIT = 10.0

@@ -1,0 +1,166 @@
+"""``chainsig devnet up --signers mpc`` end to end with real processes: the host, five MPC node
+processes over mutually authenticated TLS, DKG through the contract's governance, then ECDSA
+and EdDSA signatures through ``chainsig sign --network devnet``, verified under the derived
+keys; a node killed with SIGKILL while requests keep coming, and restarted from its store."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from chainsig_core.kdf import derive_public_key
+from chainsig_core.keys import PublicKey
+from chainsig_core.signatures import signature_from_json, verify_signature
+
+ACCOUNT = "alice.devnet"
+
+
+@pytest.fixture(scope="module")
+def mpc_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from chainsig_core import plugins
+    from chainsig_core.devnet import UpOptions, down, up
+
+    root = tmp_path_factory.mktemp("mpc-devnet")
+    config = root / "config.toml"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHAINSIG_CONFIG", str(config))
+        patch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
+        plugins.reset()
+        started = time.monotonic()
+        description = up(UpOptions(data_dir=root / "dn", nodes=5, threshold=2, block_ms=50,
+                                   signers="mpc", evm=False, solana=False))
+        description["config"] = str(config)
+        description["root"] = str(root / "dn")
+        description["up_seconds"] = time.monotonic() - started
+        try:
+            yield description
+        finally:
+            down(root / "dn")
+
+
+@pytest.fixture(autouse=True)
+def _devnet_config(mpc_devnet: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Overrides the package's fixture of the same name: this module needs only its own devnet."""
+    from chainsig_core import plugins
+
+    monkeypatch.setenv("CHAINSIG_CONFIG", mpc_devnet["config"])
+    plugins.reset()
+    return Path(mpc_devnet["config"])
+
+
+def root_key(description: dict[str, Any], domain_id: int) -> PublicKey:
+    key = next(d["public_key"] for d in description["domains"] if d["id"] == domain_id)
+    return PublicKey.from_near_string(key)
+
+
+def cli_sign(description: dict[str, Any], domain_id: int, payload: bytes, path: str) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "chainsig_core", "sign", "--network", "devnet", "--account", ACCOUNT,
+            "--path", path, "--domain", str(domain_id), "--payload", payload.hex(), "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "CHAINSIG_CONFIG": description["config"]})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_description_lists_running_nodes_with_keys(mpc_devnet: dict[str, Any]) -> None:
+    nodes = mpc_devnet["nodes"]
+    assert len(nodes) == 5 and mpc_devnet["signers"] == "mpc"
+    assert {n["account_id"] for n in nodes} == {f"node{i}.devnet" for i in range(5)}
+    assert [d["reconstruction_threshold"] for d in mpc_devnet["domains"]] == [2, 2]
+    assert root_key(mpc_devnet, 0).curve.value != root_key(mpc_devnet, 1).curve.value
+    for node in nodes:
+        health = httpx.get(node["metrics_url"] + "/health", timeout=5).json()
+        assert health["state"] == "Running" and health["domains"] == [0, 1]
+        assert health["account_id"] == node["account_id"]
+
+
+@pytest.mark.parametrize(("domain_id", "payload"), [(0, hashlib.sha256(b"mpc e2e").digest()),
+                                                    (1, b"an ed25519 message from five nodes")])
+def test_chainsig_sign_through_the_mpc_network(mpc_devnet: dict[str, Any], domain_id: int, payload: bytes) -> None:
+    out = cli_sign(mpc_devnet, domain_id, payload, "mpc-e2e")
+    derived = derive_public_key(root_key(mpc_devnet, domain_id), ACCOUNT, "mpc-e2e")
+    verify_signature(derived, payload, signature_from_json(out["signature"]))
+    assert out["domain_id"] == domain_id
+
+
+def test_metrics_count_requests_and_signatures(mpc_devnet: dict[str, Any]) -> None:
+    texts = [httpx.get(n["metrics_url"] + "/metrics", timeout=5).text for n in mpc_devnet["nodes"]]
+    assert all('chainsig_mpc_requests_total{domain="0"}' in t for t in texts)
+    answered = sum(int(line.rsplit(" ", 1)[1]) for t in texts for line in t.splitlines()
+                   if line.startswith("chainsig_mpc_signatures_total"))
+    assert answered >= 2
+    assert all("chainsig_mpc_presignatures_held" in t for t in texts)
+
+
+def sign_many(description: dict[str, Any], count: int, label: str) -> list[float]:
+    """``count`` concurrent requests (ECDSA and EdDSA alternating) through one client — one
+    NEAR account's transactions need one nonce sequence — each verified; returns latencies."""
+    from chainsig_core.flow import sign_async
+    from chainsig_core.signers import get_signer
+
+    async def run() -> list[float]:
+        signer = get_signer("devnet")
+
+        async def one(i: int) -> float:
+            domain_id = i % 2
+            text = f"{label}-{i}".encode()
+            payload = hashlib.sha256(text).digest() if domain_id == 0 else text
+            begin = time.monotonic()
+            result = await sign_async(account=ACCOUNT, path=f"{label}-{i}", payload=payload,
+                                      domain_id=domain_id, network="devnet", signer=signer)
+            derived = derive_public_key(root_key(description, domain_id), ACCOUNT, f"{label}-{i}")
+            verify_signature(derived, payload, result.signature)
+            return time.monotonic() - begin
+
+        try:
+            return list(await asyncio.gather(*(one(i) for i in range(count))))
+        finally:
+            await signer.aclose()
+
+    return asyncio.run(run())
+
+
+def test_signing_continues_with_a_node_killed_and_after_its_restart(mpc_devnet: dict[str, Any]) -> None:
+    from chainsig_core.devnet.processes import read_state
+
+    _, services = read_state(Path(mpc_devnet["root"]))  # type: ignore[misc]
+    victim = next(s for s in services if s.name == "mpc-node2")
+    with ThreadPoolExecutor(max_workers=1) as background:
+        running = background.submit(sign_many, mpc_devnet, 4, "before-kill")
+        time.sleep(0.3)
+        os.kill(victim.pid, signal.SIGKILL)  # mid-run: requests are in flight
+        running.result(timeout=120)
+    sign_many(mpc_devnet, 6, "one-down")  # 4 of 5 online: ECDSA needs 3, FROST 2
+    log = open(Path(mpc_devnet["root"]) / "logs" / "mpc-node2-restart.log", "wb")
+    restarted = subprocess.Popen(list(victim.argv), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        node = next(n for n in mpc_devnet["nodes"] if n["account_id"] == "node2.devnet")
+        ready = False
+        while time.monotonic() < deadline and not ready:
+            time.sleep(0.5)
+            ready = '"ready"' in (Path(mpc_devnet["root"]) / "logs" / "mpc-node2-restart.log").read_text()
+        assert ready, "the restarted node did not come back"
+        sign_many(mpc_devnet, 4, "after-restart")
+        metrics_url = json.loads(next(line for line in (Path(mpc_devnet["root"]) / "logs" / "mpc-node2-restart.log")
+                                      .read_text().splitlines() if line.startswith('{"ready"')))["metrics_url"]
+        health = httpx.get(metrics_url + "/health", timeout=5).json()
+        assert health["domains"] == [0, 1]  # its shares came back from the encrypted store
+        assert node["account_id"] == health["account_id"]
+    finally:
+        os.killpg(restarted.pid, signal.SIGTERM)
+        restarted.wait(timeout=15)
+        log.close()

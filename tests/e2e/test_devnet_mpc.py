@@ -164,3 +164,25 @@ def test_signing_continues_with_a_node_killed_and_after_its_restart(mpc_devnet: 
         os.killpg(restarted.pid, signal.SIGTERM)
         restarted.wait(timeout=15)
         log.close()
+
+
+def test_no_secret_reaches_a_log_and_stores_are_sealed(mpc_devnet: dict[str, Any]) -> None:
+    from chainsig_mpc.service.store import NodeStore, load_node_key
+
+    root = Path(mpc_devnet["root"])
+    logs = b"".join(p.read_bytes() for p in (root / "logs").iterdir())
+    secrets: list[str] = []
+    for node_dir in sorted((root / "nodes").iterdir()):
+        store = NodeStore(node_dir / "node.sqlite", load_node_key(node_dir / "node.key"))
+        try:
+            secrets += [share["share"] for _, share in store.items("key")]
+            for _, p in store.items("presignature"):
+                secrets += [p["a"], p["w"], p["u"], p["e"]]
+            secrets.append((node_dir / "node.key").read_text().strip())
+        finally:
+            store.close()
+        sealed = (node_dir / "node.sqlite").read_bytes()
+        assert all(s.encode() not in sealed for s in secrets[-3:])
+    assert len(secrets) > 10
+    for secret in secrets:
+        assert secret.encode() not in logs and secret.upper().encode() not in logs

@@ -183,7 +183,7 @@ class ContractIndexer:
             If the view call fails.
         """
         args = json.dumps({"request": event.signature_request()}).encode()
-        result = await self._call("query", {
+        result = await self._call_view({
             "request_type": "call_function", "finality": "final", "account_id": self.contract_id,
             "method_name": "get_pending_request", "args_base64": base64.b64encode(args).decode(),
         })
@@ -192,6 +192,12 @@ class ContractIndexer:
         except (KeyError, TypeError, ValueError):
             raise IndexerError("get_pending_request returned an unexpected shape") from None
         return value is not None
+
+    async def _call_view(self, params: dict[str, Any]) -> Any:
+        try:
+            return await self._call("query", params)
+        except _Unknown:
+            raise IndexerError("the RPC node does not know the final block") from None
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -226,7 +232,10 @@ class ContractIndexer:
             raise IndexerError(f"{method} failed: {type(exc).__name__}: {_one_line(exc)}") from None
 
     async def _final_height(self) -> int:
-        block = await self._call("block", {"finality": "final"})
+        try:
+            block = await self._call("block", {"finality": "final"})
+        except _Unknown:  # a node still syncing has no final block yet
+            raise IndexerError("the RPC node has no final block yet") from None
         return _header(block)[0]
 
     async def _block_at(self, height: int) -> Mapping[str, Any] | None:

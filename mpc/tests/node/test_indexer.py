@@ -220,3 +220,30 @@ def test_tracker_skips_answered_and_timed_out_requests():
     assert [e.request_id for e in tracker.pending()] == ["b"]
     tracker.observe(BlockEvent(11 + YIELD_TIMEOUT_BLOCKS, "h", bytes(32)))
     assert tracker.pending() == [] and tracker.timed_out == 1
+
+
+def test_a_node_without_a_final_block_is_retried_not_fatal(run, near_rpc):
+    # No block at all yet: `block` with finality final answers UNKNOWN_BLOCK.
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=None, max_backoff=0.01)
+
+    async def go():
+        task = asyncio.ensure_future(collect_async(indexer))
+        await asyncio.sleep(0.2)
+        assert not task.done() and indexer.rpc_errors >= 1
+        near_rpc.add_block(5, [[]])
+        assert await asyncio.wait_for(task, 5) == [] and indexer.last_height == 5
+        await indexer.aclose()
+
+    run(go())
+
+
+def test_view_errors_are_indexer_errors(run, near_rpc, shapes):
+    from chainsig_mpc.node.errors import IndexerError
+
+    populate(near_rpc, shapes)
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=102)
+    sign = next(e for e in collect(run, indexer) if isinstance(e, SignRequestEvent))
+    near_rpc.fail(1, "internal")
+    with pytest.raises(IndexerError, match="query failed"):
+        run(indexer.is_pending(sign))
+    run(indexer.aclose())

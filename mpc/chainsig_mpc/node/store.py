@@ -226,9 +226,16 @@ class NodeStore:
         with self._lock:
             nested = self._db.in_transaction
             if not nested:
-                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")  # waits up to 5 s for another writer
+                except sqlite3.DatabaseError as exc:
+                    raise StoreError(f"node store {self.path} is not writable: {exc}") from None
             try:
                 yield self._db
+            except sqlite3.DatabaseError as exc:
+                if not nested:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"node store {self.path}: {exc}") from None
             except BaseException:
                 if not nested:
                     self._db.execute("ROLLBACK")

@@ -273,3 +273,34 @@ def test_node_key_from_file_and_env(tmp_path, monkeypatch):
         NodeKeySource()
     with pytest.raises(NodeKeyError, match="32 bytes"):
         parse_node_key("ab" * 16)
+
+
+def test_concurrent_consumers_of_one_file_get_exactly_one_success(db_path, node_key):
+    import threading
+
+    with NodeStore(db_path, node_key) as setup:
+        for n in range(20):
+            setup.put(KIND_PRESIGNATURE, f"p{n}", b"x")
+    stores = [NodeStore(db_path, node_key) for _ in range(4)]  # separate connections
+    wins: list[tuple[int, str]] = []
+    losses: list[str] = []
+    barrier = threading.Barrier(len(stores))
+
+    def worker(index: int, store: NodeStore) -> None:
+        barrier.wait()
+        for n in range(20):
+            try:
+                store.consume(KIND_PRESIGNATURE, f"p{n}")
+                wins.append((index, f"p{n}"))
+            except RecordConsumedError:
+                losses.append(f"p{n}")
+
+    threads = [threading.Thread(target=worker, args=(i, s)) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for store in stores:
+        store.close()
+    assert sorted(item for _, item in wins) == sorted(f"p{n}" for n in range(20))
+    assert len(losses) == 20 * (len(stores) - 1)

@@ -310,3 +310,46 @@ def test_a_silent_connection_is_dropped_after_the_handshake_timeout(run, cluster
             await c.close()
 
     run(scenario())
+
+
+def test_a_peer_with_a_non_ed25519_certificate_is_refused(run, cluster):
+    async def scenario():
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        from OpenSSL import SSL
+
+        c = await cluster(2).start()
+        try:
+            key = ec.generate_private_key(ec.SECP256R1())
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "p256")])
+            now = datetime.datetime.now(datetime.timezone.utc)
+            cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                    .public_key(key.public_key()).serial_number(1)
+                    .not_valid_before(now - datetime.timedelta(days=1))
+                    .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+            context = SSL.Context(SSL.TLS_CLIENT_METHOD)
+            context.use_certificate(cert)
+            context.use_privatekey(key)
+            context.set_verify(SSL.VERIFY_NONE)
+            reader, writer = await asyncio.open_connection("127.0.0.1", c.participants[1].port)
+            connection = SSL.Connection(context, None)
+            connection.set_connect_state()
+            stream = TlsStream(connection, reader, writer)
+            with pytest.raises((PeerRefusedError, asyncio.IncompleteReadError)):
+                await stream.handshake()
+                await stream.write(framing.encode_hello(b"\x01" * 16))
+                await stream.read_exactly(1)
+            await stream.close()
+            for _ in range(100):
+                if c.nodes[1].refused:
+                    break
+                await asyncio.sleep(0.02)
+            assert c.nodes[1].refused == 1
+        finally:
+            await c.close()
+
+    run(scenario())

@@ -45,9 +45,14 @@ def mpc_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         description["config"] = str(config)
         description["root"] = str(root / "dn")
         description["up_seconds"] = time.monotonic() - started
+        description["extra_processes"] = []  # started by the tests themselves
         try:
             yield description
         finally:
+            for proc in description["extra_processes"]:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=15)
             down(root / "dn")
 
 
@@ -131,6 +136,85 @@ def sign_many(description: dict[str, Any], count: int, label: str) -> list[float
             await signer.aclose()
 
     return asyncio.run(run())
+
+
+def chainsig(config: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "chainsig_core", *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "CHAINSIG_CONFIG": config})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def create_account(description: dict[str, Any], account: str, key_file: Path) -> None:
+    """The registrar creates ``account`` with a fresh full-access key (written near-cli style)."""
+    from near import AsyncNear
+    from near.actions import add_full_access_key, create_account as create, transfer
+
+    from chainsig_core.credentials import generate_access_key, load_access_key
+
+    host = Path(description["data_dir"])
+    registrar = load_access_key(host / "credentials", "devnet", "devnet")
+    key = generate_access_key(account)
+    key_file.write_text(json.dumps(key.to_credentials_json()))
+
+    async def run() -> None:
+        async with AsyncNear(network="devnet", rpc_url=description["rpc_url"], account_id="devnet",
+                             private_key=registrar.to_near_secret_string()) as near:
+            await near.send_transaction(account, [create(), transfer("100 NEAR"),
+                                                  add_full_access_key(key.public_key.to_near_string())])
+
+    asyncio.run(run())
+
+
+def contract_state(description: dict[str, Any]) -> dict[str, Any]:
+    from chainsig_core.devnet.mpc_nodes import _view
+
+    return _view(description["rpc_url"], description["contract_id"], "state", {})
+
+
+def test_a_node_joins_and_another_leaves_with_the_same_keys(mpc_devnet: dict[str, Any]) -> None:
+    root = Path(mpc_devnet["root"])
+    nodes = root / "nodes"
+    create_account(mpc_devnet, "node5.devnet", root / "node5-key.json")
+    from chainsig_core.devnet.mpc_nodes import free_ports
+
+    port = free_ports(1)[0]
+    init = json.loads(chainsig(mpc_devnet["config"], "mpc", "init", "--data-dir", str(nodes / "node5"),
+                               "--account", "node5.devnet", "--rpc-url", mpc_devnet["rpc_url"],
+                               "--contract-id", mpc_devnet["contract_id"], "--listen", f"127.0.0.1:{port}",
+                               "--account-key-file", str(root / "node5-key.json"), "--json"))
+    log = open(root / "logs" / "mpc-node5.log", "wb")
+    joiner = subprocess.Popen([sys.executable, "-m", "chainsig_core", "mpc", "node", "--config", init["config"]],
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                              env={**os.environ, "CHAINSIG_CONFIG": mpc_devnet["config"]})
+    mpc_devnet["extra_processes"].append(joiner)  # it keeps signing in the next tests
+    try:
+        change = ["--remove", "node4.devnet", "--add", f"node5.devnet=https://127.0.0.1:{port},{init['tls_public_key']}"]
+        for voter in ("node0", "node1", "node2", "node5"):  # governance threshold 3 of the old set, then the joiner
+            chainsig(mpc_devnet["config"], "mpc", "vote", "new-parameters", "--config",
+                     str(nodes / voter / "node.toml"), *change)
+        deadline = time.monotonic() + 120
+        state = contract_state(mpc_devnet)
+        while time.monotonic() < deadline and not ("Running" in state and state["Running"]["keyset"]["epoch_id"] == 1):
+            time.sleep(0.5)
+            state = contract_state(mpc_devnet)
+        assert "Running" in state and state["Running"]["keyset"]["epoch_id"] == 1, state
+        accounts = [p[0] for p in state["Running"]["parameters"]["participants"]["participants"]]
+        assert "node5.devnet" in accounts and "node4.devnet" not in accounts
+        from chainsig_core.devnet.mpc_nodes import root_keys
+
+        assert root_keys(state["Running"]) == {d["id"]: d["public_key"] for d in mpc_devnet["domains"]}
+        time.sleep(1.0)  # every node polls the state and commits its share of epoch 1
+        latencies = sign_many(mpc_devnet, 6, "after-reshare")
+        assert len(latencies) == 6
+        leaver = next(n for n in mpc_devnet["nodes"] if n["account_id"] == "node4.devnet")
+        assert httpx.get(leaver["metrics_url"] + "/health", timeout=5).json()["domains"] == []
+        ready = json.loads(next(line for line in (root / "logs" / "mpc-node5.log").read_text().splitlines()
+                                if line.startswith('{"ready"')))
+        health = httpx.get(ready["metrics_url"] + "/health", timeout=5).json()
+        assert health["domains"] == [0, 1] and health["epoch"] == 1
+    finally:
+        log.close()
 
 
 def test_signing_continues_with_a_node_killed_and_after_its_restart(mpc_devnet: dict[str, Any]) -> None:

@@ -112,3 +112,82 @@ def status_command(config_path: Path, metrics_url: str | None, json_out: bool) -
         return
     for key, value in health.items():
         click.echo(f"{key}: {value}")
+
+
+@mpc_group.group("vote")
+def vote_group() -> None:
+    """Governance votes from this node's NEAR account."""
+
+
+@vote_group.command("new-parameters")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--add", multiple=True, help="Joiner as ACCOUNT=URL,TLS_PUBLIC_KEY (repeatable; order matters).")
+@click.option("--remove", multiple=True, help="Account of a participant that leaves (repeatable).")
+@click.option("--threshold", type=click.IntRange(2, 1000), default=None, help="Governance threshold (default NEAR's 60 % rule).")
+@click.option("--domain-threshold", multiple=True, help="DOMAIN=K: a new reconstruction threshold.")
+@click.option("--json", "json_out", is_flag=True, help="Print the proposal voted for.")
+def vote_new_parameters(config_path: Path, add: tuple[str, ...], remove: tuple[str, ...],
+                        threshold: int | None, domain_threshold: tuple[str, ...], json_out: bool) -> None:
+    """Vote for a new participant set (join/leave): reshare with the same public keys."""
+    from chainsig_core.cli.output import emit_json
+    from chainsig_core.errors import InvalidInputError
+
+    from .chain import ChainClient
+    from .config import load_node_config
+    from .governance import new_parameters_proposal
+
+    thresholds = {}
+    for item in domain_threshold:
+        domain, _, k = item.partition("=")
+        if not domain.isdigit() or not k.isdigit():
+            raise InvalidInputError(f"--domain-threshold {item!r}: expected DOMAIN=K")
+        thresholds[int(domain)] = int(k)
+    config = load_node_config(config_path)
+
+    async def main() -> dict:  # type: ignore[type-arg]
+        client = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
+        try:
+            args = new_parameters_proposal(await client.state(), add, remove, threshold, thresholds)
+            await client.call("vote_new_parameters", args)
+            return args
+        finally:
+            await client.aclose()
+
+    args = _run_vote(main())
+    if json_out:
+        emit_json(args)
+    else:
+        click.echo(f"voted for epoch {args['prospective_epoch_id']} with "
+                   f"{len(args['proposal']['parameters']['participants']['participants'])} participants")
+
+
+@vote_group.command("cancel-resharing")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def vote_cancel_resharing(config_path: Path) -> None:
+    """Vote to cancel a reshare in progress (back to the previous Running state)."""
+    _run_vote(_send_vote_async(config_path, "vote_cancel_resharing", {}))
+    click.echo("voted to cancel the resharing")
+
+
+async def _send_vote_async(config_path: Path, method: str, args: dict) -> None:  # type: ignore[type-arg]
+    from .chain import ChainClient
+    from .config import load_node_config
+
+    config = load_node_config(config_path)
+    client = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
+    try:
+        await client.call(method, args)
+    finally:
+        await client.aclose()
+
+
+def _run_vote(coroutine):  # type: ignore[no-untyped-def]
+    """Run a vote; the contract's refusal becomes one clear line."""
+    from chainsig_core.errors import ChainsigError, RpcError
+
+    try:
+        return asyncio.run(coroutine)
+    except ChainsigError:
+        raise
+    except Exception as exc:  # near-kit's errors carry the contract's panic text
+        raise RpcError(f"the vote was not accepted: {exc}") from None

@@ -66,7 +66,7 @@ class Lifecycle:
             self.node.set_participants(body["parameters"])
             self.node.thresholds = {d["id"]: d["reconstruction_threshold"]
                                     for d in body["domains"]["domains"]}
-            self._commit(body["keyset"]["domains"], body["keyset"]["epoch_id"])
+            self._commit(body["keyset"]["domains"], body["keyset"]["epoch_id"], self.node.me is not None)
         elif name == "Initializing":
             event = body["generating_key"]
             self.epoch = body["epoch_id"]
@@ -75,22 +75,35 @@ class Lifecycle:
             await self._keygen_step(event)
         elif name == "Resharing":
             previous = body["previous_running_state"]
-            self.node.set_participants(previous["parameters"])
+            self.epoch = previous["keyset"]["epoch_id"]
+            # old and new participants talk to each other during the reshare
+            self.node.set_participants(previous["parameters"], body["resharing_key"]["parameters"])
             self._commit(previous["keyset"]["domains"], previous["keyset"]["epoch_id"])
+            if self.node.resharing is not None:
+                await self.node.resharing.step(body)
 
-    def _commit(self, keys: list[dict[str, Any]], epoch: int) -> None:
+    def _commit(self, keys: list[dict[str, Any]], epoch: int, member: bool = True) -> None:
+        """Make staged shares active once the contract records their key and epoch; a node
+        that is no longer a participant erases its share (old shares only go now)."""
         secrets = self.node.secrets
         for entry in keys:
             domain, wanted = entry["domain_id"], key_string(entry["key"])
             active = secrets.active(domain)
-            if active is not None:
+            if active is not None and active.epoch >= epoch:
                 if active.public_key.to_near_string() != wanted:
                     log.error("domain %s: the contract's key differs from this node's share", domain)
                 continue
             staged = secrets.staged(domain, epoch, entry.get("attempt", 0))
             if staged is not None and staged.public_key.to_near_string() == wanted:
                 secrets.commit(domain, epoch, entry.get("attempt", 0))
-                log.info("domain %s: key recorded by the contract, share committed", domain)
+                log.info("domain %s: key of epoch %s recorded by the contract, share committed",
+                         domain, epoch)
+            elif active is not None and not member:
+                secrets.erase(domain)
+                log.info("domain %s: this node left the participant set; share erased", domain)
+            elif active is not None:
+                log.error("domain %s: the contract moved to epoch %s but this node has no share of it",
+                          domain, epoch)
 
     async def _keygen_step(self, event: dict[str, Any]) -> None:
         node = self.node

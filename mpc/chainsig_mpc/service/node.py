@@ -28,6 +28,7 @@ from .network import NodeNetwork
 from .persistence import NodeSecrets
 from .pools import PoolKeeper
 from .requests import RequestBook
+from .resharing import Resharing
 from .signing import Signing
 from .store import NodeStore, load_node_key
 
@@ -64,14 +65,18 @@ class MpcNode:
         self.lifecycle = Lifecycle(self)
         self.pools: PoolKeeper = None  # type: ignore[assignment]
         self.signing: Signing = None  # type: ignore[assignment]
+        self.resharing: Resharing | None = None
         self.metrics_server = MetricsServer(self.metrics, self.health, self.gauges)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
 
     # -- participants -------------------------------------------------------------------------
-    def set_participants(self, parameters: dict[str, Any]) -> None:
-        """Adopt the contract's participant list (the transport follows it)."""
+    def set_participants(self, parameters: dict[str, Any], joining: dict[str, Any] | None = None) -> None:
+        """Adopt the contract's participant list (the transport follows it); while resharing,
+        ``joining`` (the new parameters) adds the new participants."""
         table = participants_of(parameters)
+        if joining is not None:
+            table = {**participants_of(joining), **table}
         peers = {pid: peer for pid, (_, peer) in table.items()}
         accounts = {pid: account for pid, (account, _) in table.items()}
         mine = [pid for pid, account in accounts.items() if account == self.config.account_id]
@@ -81,6 +86,8 @@ class MpcNode:
             log.error("the contract lists another tls_public_key for %s than this node's identity",
                       self.config.account_id)
             me = None
+        if me is None:
+            peers = {}  # not (or no longer) a participant: talk to no one, dial no one
         changed = peers != self.participants or me != self.me
         self.participants, self.accounts, self.me = peers, accounts, me
         if changed and self.transport is not None:
@@ -135,6 +142,7 @@ class MpcNode:
         self.network = NodeNetwork(self.transport, self.me)
         self.pools = PoolKeeper(self)
         self.signing = Signing(self)
+        self.resharing = Resharing(self)
         metrics_url = None
         if self.config.metrics is not None:
             metrics_url = await self.metrics_server.start(*self.config.metrics)

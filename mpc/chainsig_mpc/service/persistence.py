@@ -123,9 +123,18 @@ class NodeSecrets:
         erase every staged result of that domain. Returns the share (None if not held)."""
         share = self.staged(domain, epoch, attempt)
         if share is not None:
-            self.store.put("key", str(domain), share.to_json())
+            self.store.put("key", str(domain), share.to_json())  # replaces an older epoch's share
             self._active[domain] = share
+            for pool in (self.presignatures, self.nonces, self.commitments):
+                pool.drop_epochs_before(domain, share.epoch)
         for item_id, _ in list(self.store.items("staged")):
             if item_id.split(":")[0] == str(domain):
                 self.store.delete("staged", item_id)
         return share
+
+    def erase(self, domain: int) -> None:
+        """This node left the participant set: erase its share and material of the domain."""
+        self._active.pop(domain, None)
+        self.store.delete("key", str(domain))
+        for pool in (self.presignatures, self.nonces, self.commitments):
+            pool.drop_epochs_before(domain, 2**62)

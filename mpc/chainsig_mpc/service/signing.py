@@ -66,7 +66,10 @@ class Signing:
     async def handle(self, event: SignEvent) -> None:
         """Follow one request until it is answered (by anyone), times out, or fails."""
         node = self.node
-        order = coordinator_order(event.request_id, sorted(node.participants))
+        key = node.secrets.active(event.domain_id)
+        if key is None:
+            return
+        order = coordinator_order(event.request_id, key.participants)  # holders of this key
         if node.me not in order:
             return
         await asyncio.sleep(order.index(node.me) * TAKEOVER_DELAY)

@@ -3,7 +3,8 @@
 devnet up → derive one NEAR account's addresses → fund them from the local faucets → send on
 Ethereum and Base (anvil) and Solana (the LiteSVM-backed RPC), and build, sign and verify a
 Bitcoin spend (no Bitcoin node is installable here) — every signature requested from the signer
-contract with ``sign`` and answered through ``respond``. The demo uses its own data directory
+contract with ``sign`` and answered through ``respond`` by the MPC nodes (or, with
+``signers="dev-responder"``, by the explicitly insecure dev responder). The demo uses its own data directory
 and config file, so it never touches the user's.
 """
 

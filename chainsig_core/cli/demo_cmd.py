@@ -9,7 +9,7 @@ from .output import emit_json, table
 
 
 @click.command()
-@click.option("--signers", type=click.Choice(["mpc", "dev-responder"]), default="dev-responder", show_default=True,
+@click.option("--signers", type=click.Choice(["mpc", "dev-responder"]), default="mpc", show_default=True,
               help="Who answers sign requests on the demo devnet: the MPC nodes, or the dev responder (one local key: NOT MPC).")
 @click.option("--nodes", type=click.IntRange(2, 30), default=5, show_default=True, help="MPC nodes (with --signers mpc).")
 @click.option("--threshold", type=click.IntRange(2, 30), default=2, show_default=True, help="Reconstruction threshold K.")

@@ -12,10 +12,10 @@ from chainsig_core.cli import cli
 def test_demo_reports_every_chain(tmp_path, monkeypatch, _devnet_config):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     config_before = _devnet_config.read_text()
-    result = CliRunner().invoke(cli, ["demo", "--signers", "dev-responder", "--json"])
+    result = CliRunner().invoke(cli, ["demo", "--json"])  # real MPC nodes (the default)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["ok"] is True
+    assert report["ok"] is True and report["signers"] == "mpc"
     by_chain = {r["chain"]: r for r in report["results"]}
     assert set(by_chain) == {"ethereum", "base", "solana", "bitcoin"}
     for chain in ("ethereum", "base", "solana"):

@@ -138,6 +138,37 @@ def sign_many(description: dict[str, Any], count: int, label: str) -> list[float
     return asyncio.run(run())
 
 
+def refused_count(node: dict[str, Any]) -> int:
+    text = httpx.get(node["metrics_url"] + "/metrics", timeout=5).text
+    return int(next(line for line in text.splitlines()
+                    if line.startswith("chainsig_mpc_peer_connections_refused")).split()[-1])
+
+
+def test_a_peer_with_an_unknown_tls_key_is_refused(mpc_devnet: dict[str, Any]) -> None:
+    from chainsig_mpc.node.identity import NodeIdentity
+    from chainsig_mpc.node.transport import Peer, PeerTransport
+
+    target = mpc_devnet["nodes"][0]
+    before = refused_count(target)
+    state = contract_state(mpc_devnet)
+    entry = next(p for p in state["Running"]["parameters"]["participants"]["participants"]
+                 if p[0] == target["account_id"])
+    peers = {entry[1]: Peer.from_participant(entry[1], entry[2]["url"], entry[2]["tls_public_key"])}
+
+    async def intrude() -> None:
+        # an impostor claims a participant id but holds a key the contract does not list
+        impostor = PeerTransport(NodeIdentity.generate(), 1, lambda: peers, "127.0.0.1", 0)
+        await impostor.start()
+        try:
+            impostor.send(entry[1], b"{}")
+            await asyncio.sleep(1.5)
+        finally:
+            await impostor.close()
+
+    asyncio.run(intrude())
+    assert refused_count(target) > before
+
+
 def chainsig(config: str, *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "chainsig_core", *args], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "CHAINSIG_CONFIG": config})

@@ -113,7 +113,8 @@ class MpcNode:
 
     def gauges(self) -> dict[str, float]:
         """Gauges of ``/metrics``."""
-        values: dict[str, float] = {"connected_peers": len(self.online_peers())}
+        values: dict[str, float] = {"connected_peers": len(self.online_peers()),
+                                    "peer_connections_refused": self.transport.refused if self.transport else 0}
         if self.pools is not None:
             values.update(self.pools.pool_gauges())
         return values

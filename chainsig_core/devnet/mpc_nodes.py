@@ -3,9 +3,9 @@
 1. A genesis with N participants whose URLs point at free loopback ports, the contract in
    ``Initializing`` with domain 0 (secp256k1, ``DamgardEtAl``) and domain 1 (ed25519,
    ``Frost``), both with reconstruction threshold K.
-2. After the host created the accounts: ``chainsig mpc init`` per node (its NEAR key and its TLS
-   identity are the ones the genesis registered in the contract), then one ``chainsig mpc
-   node`` process per node.
+2. After the host created the accounts: ``chainsig mpc import`` per node (its NEAR key and its
+   TLS identity are the ones the genesis registered in the contract — ``mpc init`` would make
+   fresh ones), then one ``chainsig mpc node`` process per node.
 3. Wait until the contract is Running (the nodes ran the DKGs and voted), then read the root
    keys. Core never imports the MPC package: it drives its commands as processes.
 """
@@ -71,7 +71,7 @@ def write_genesis(path: Path, nodes: int, threshold: int) -> list[dict[str, Any]
 
 def init_nodes(host_dir: Path, nodes_dir: Path, description: dict[str, Any],
                participants: list[dict[str, Any]]) -> list[Path]:
-    """``chainsig mpc init`` for every node (in parallel); returns the config paths.
+    """``chainsig mpc import`` for every node (in parallel); returns the config paths.
 
     Raises
     ------
@@ -83,7 +83,7 @@ def init_nodes(host_dir: Path, nodes_dir: Path, description: dict[str, Any],
         account = f"{p['account_id']}.{registrar}"
         p["account"] = account
         argv = chainsig_argv(
-            "mpc", "init", "--data-dir", str(nodes_dir / p["account_id"]), "--account", account,
+            "mpc", "import", "--data-dir", str(nodes_dir / p["account_id"]), "--account", account,
             "--rpc-url", description["rpc_url"], "--contract-id", description["contract_id"],
             "--listen", f"127.0.0.1:{p['port']}",
             "--account-key-file", str(host_dir / "credentials" / "devnet" / f"{account}.json"),
@@ -94,7 +94,7 @@ def init_nodes(host_dir: Path, nodes_dir: Path, description: dict[str, Any],
     for job in jobs:
         out, err = job.communicate(timeout=120)
         if job.returncode != 0:
-            raise DevnetError(f"chainsig mpc init failed: {(err or out).strip().splitlines()[-1:]}")
+            raise DevnetError(f"chainsig mpc import failed: {(err or out).strip().splitlines()[-1:]}")
         configs.append(Path(json.loads(out)["config"]))
     return configs
 

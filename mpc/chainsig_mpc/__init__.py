@@ -2,8 +2,9 @@
 node service.
 
 Registered under the ``chainsig`` entry-point group; importing this module is cheap — the
-protocols live in :mod:`chainsig_mpc.protocols`, the service in :mod:`chainsig_mpc.service`,
-and both are imported on use. The plugin adds the ``chainsig mpc`` command group.
+protocols live in :mod:`chainsig_mpc.protocols`, the node building blocks in
+:mod:`chainsig_mpc.node`, the service in :mod:`chainsig_mpc.service`, and all are imported on
+use. The plugin adds the ``chainsig mpc`` command group.
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ __all__: list[str] = []
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """Add the ``mpc`` command group (operator commands and ``mpc node``)."""
+    """Add the ``mpc`` group: ``init``/``check``/``backup``/``restore`` (node building blocks)
+    and ``node``/``status``/``vote``/``import`` (node service)."""
     import click
 
-    from .service.cli import mpc_group
+    from .node.cli import mpc_group
+    from .service.cli import SERVICE_COMMANDS
 
+    for command in SERVICE_COMMANDS:
+        if command.name not in mpc_group.commands:
+            mpc_group.add_command(command)
     existing = cli.commands.get("mpc")
     if isinstance(existing, click.Group) and existing is not mpc_group:
         for command in mpc_group.commands.values():

@@ -210,10 +210,15 @@ def test_a_node_joins_and_another_leaves_with_the_same_keys(mpc_devnet: dict[str
     from chainsig_core.devnet.mpc_nodes import free_ports
 
     port = free_ports(1)[0]
+    # a new operator: fresh TLS identity and node key from `mpc init`, its funded account's key
+    credentials = nodes / "node5" / "credentials" / "devnet"
+    credentials.mkdir(parents=True)
+    (credentials / "node5.devnet.json").write_text((root / "node5-key.json").read_text())
     init = json.loads(chainsig(mpc_devnet["config"], "mpc", "init", "--data-dir", str(nodes / "node5"),
                                "--account", "node5.devnet", "--rpc-url", mpc_devnet["rpc_url"],
                                "--contract-id", mpc_devnet["contract_id"], "--listen", f"127.0.0.1:{port}",
-                               "--account-key-file", str(root / "node5-key.json"), "--json"))
+                               "--metrics", "127.0.0.1:0", "--json"))
+    assert init["account_key"] == "existing"
     log = open(root / "logs" / "mpc-node5.log", "wb")
     joiner = subprocess.Popen([sys.executable, "-m", "chainsig_core", "mpc", "node", "--config", init["config"]],
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -282,21 +287,22 @@ def test_signing_continues_with_a_node_killed_and_after_its_restart(mpc_devnet: 
 
 
 def test_no_secret_reaches_a_log_and_stores_are_sealed(mpc_devnet: dict[str, Any]) -> None:
-    from chainsig_mpc.service.store import NodeStore, load_node_key
+    from chainsig_mpc.node.nodekey import NodeKeySource
+    from chainsig_mpc.service.store import KIND_KEYSHARE, NodeStore
 
     root = Path(mpc_devnet["root"])
     logs = b"".join(p.read_bytes() for p in (root / "logs").iterdir())
     secrets: list[str] = []
     for node_dir in sorted((root / "nodes").iterdir()):
-        store = NodeStore(node_dir / "node.sqlite", load_node_key(node_dir / "node.key"))
+        store = NodeStore(node_dir / "store.sqlite", NodeKeySource(file=node_dir / "node.key").load())
         try:
-            secrets += [share["share"] for _, share in store.items("key")]
+            secrets += [share["share"] for _, share in store.items(KIND_KEYSHARE)]
             for _, p in store.items("presignature"):
                 secrets += [p["a"], p["w"], p["u"], p["e"]]
             secrets.append((node_dir / "node.key").read_text().strip())
         finally:
             store.close()
-        sealed = (node_dir / "node.sqlite").read_bytes()
+        sealed = b"".join(p.read_bytes() for p in node_dir.glob("store.sqlite*"))
         assert all(s.encode() not in sealed for s in secrets[-3:])
     assert len(secrets) > 10
     for secret in secrets:

@@ -1,8 +1,10 @@
-"""``chainsig mpc …``: operator commands of the node service.
+"""The node service's commands in the ``chainsig mpc`` group: ``node``, ``status``, ``vote …``
+and ``import`` (the group and ``init``/``check``/``backup``/``restore`` come from
+:mod:`chainsig_mpc.node.cli`; :data:`SERVICE_COMMANDS` are added to it).
 
-``mpc init`` creates a node directory (TLS identity, node key, config); ``mpc node --config F``
-runs the node in the foreground; ``mpc status --config F`` asks a running node's health
-endpoint (or prints the contract's view when the node is not running).
+``mpc node --config F`` runs a node in the foreground; ``mpc status --config F`` asks a running
+node's health endpoint; ``mpc vote new-parameters`` votes for a join/leave; ``mpc import``
+creates a node directory from existing keys (the devnet uses it).
 """
 
 from __future__ import annotations
@@ -15,56 +17,42 @@ from pathlib import Path
 import click
 
 
-@click.group("mpc")
-def mpc_group() -> None:
-    """MPC node operator commands (threshold signing for the signer contract)."""
-
-
-@mpc_group.command("init")
+@click.command("import")
 @click.option("--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The node's directory (config, keys, encrypted store).")
 @click.option("--account", "account_id", required=True, help="The node's NEAR account (a participant).")
+@click.option("--account-key-file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="near-cli key file of the account (copied into the node's credentials).")
+@click.option("--tls-key-file", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="near-cli style ed25519 key file whose key the contract lists as tls_public_key.")
 @click.option("--rpc-url", required=True, help="NEAR JSON-RPC endpoint.")
 @click.option("--contract-id", required=True, help="The signer contract.")
 @click.option("--network", default="devnet", show_default=True, help="NEAR network name (credentials layout).")
-@click.option("--listen", default=None, help="host:port for peers (default: the contract URL's port).")
-@click.option("--metrics", default="127.0.0.1:0", show_default=True, help="host:port of /health and /metrics ('' disables).")
-@click.option("--account-key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="near-cli key file of the account to copy into the node's credentials.")
-@click.option("--tls-key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="near-cli style ed25519 key file to use as TLS identity (default: a fresh key).")
+@click.option("--listen", required=True, help="host:port for peers (the port of the contract URL).")
+@click.option("--metrics", default="127.0.0.1:0", show_default=True, help="host:port of /health and /metrics ('' for none).")
 @click.option("--json", "json_out", is_flag=True, help="Print the result as JSON.")
-def init_command(data_dir: Path, account_id: str, rpc_url: str, contract_id: str, network: str,
-                 listen: str | None, metrics: str, account_key_file: Path | None,
-                 tls_key_file: Path | None, json_out: bool) -> None:
-    """Create a node: TLS identity (its public key goes into the contract), node key, config."""
+def import_command(data_dir: Path, account_id: str, account_key_file: Path, tls_key_file: Path,
+                   rpc_url: str, contract_id: str, network: str, listen: str, metrics: str,
+                   json_out: bool) -> None:
+    """Create a node from keys that exist already (e.g. registered by a devnet genesis).
+
+    Use 'chainsig mpc init' to create a node with fresh keys.
+    """
     from chainsig_core.cli.output import emit_json
-    from chainsig_core.credentials import parse_secret_key
 
-    from .config import init_node, tls_seed_from_credentials_file
+    from .config import import_node, read_key_file
 
-    account_key = None
-    if account_key_file is not None:
-        import json
-
-        from ..node.errors import NodeConfigError
-
-        try:
-            data = json.loads(account_key_file.read_text("utf-8"))
-            account_key = parse_secret_key(account_id, data.get("private_key") or data["secret_key"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            raise NodeConfigError(f"{account_key_file} is not a near-cli key file of {account_id}") from None
-    seed = tls_seed_from_credentials_file(tls_key_file) if tls_key_file is not None else None
-    result = init_node(data_dir, account_id=account_id, rpc_url=rpc_url, contract_id=contract_id,
-                       network=network, listen=listen, metrics=metrics, account_key=account_key,
-                       tls_seed=seed)
+    tls_seed = read_key_file(tls_key_file, account_id).seed
+    result = import_node(data_dir, account_key=read_key_file(account_key_file, account_id), tls_seed=tls_seed,
+                         rpc_url=rpc_url, contract_id=contract_id, network=network, listen=listen,
+                         metrics=metrics or None)
     if json_out:
         emit_json(result)
     else:
         click.echo(f"node config {result['config']}; tls_public_key {result['tls_public_key']}")
 
 
-@mpc_group.command("node")
+@click.command("node")
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The node's TOML config (from mpc init).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info", show_default=True)
@@ -85,7 +73,7 @@ def node_command(config_path: Path, log_level: str) -> None:
     asyncio.run(main())
 
 
-@mpc_group.command("status")
+@click.command("status")
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--metrics-url", default=None, help="The node's metrics URL (default: from the config).")
 @click.option("--json", "json_out", is_flag=True)
@@ -114,7 +102,7 @@ def status_command(config_path: Path, metrics_url: str | None, json_out: bool) -
         click.echo(f"{key}: {value}")
 
 
-@mpc_group.group("vote")
+@click.group("vote")
 def vote_group() -> None:
     """Governance votes from this node's NEAR account."""
 
@@ -191,3 +179,7 @@ def _run_vote(coroutine):  # type: ignore[no-untyped-def]
         raise
     except Exception as exc:  # near-kit's errors carry the contract's panic text
         raise RpcError(f"the vote was not accepted: {exc}") from None
+
+
+SERVICE_COMMANDS = (node_command, status_command, vote_group, import_command)
+"""Commands this module adds to the ``mpc`` group."""

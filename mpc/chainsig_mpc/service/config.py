@@ -1,43 +1,32 @@
-"""Node configuration (TOML) and ``chainsig mpc init``.
+"""The node's configuration as the service uses it, read from the operator's ``node.toml``.
 
-A node config::
-
-    [node]
-    account_id = "node0.devnet"          # this node's NEAR account (a participant)
-    data_dir = "."                       # the encrypted store lives here (relative: to this file)
-    listen = "127.0.0.1:21000"           # peer TLS listener (default: the port of the contract URL)
-    metrics = "127.0.0.1:0"              # health + Prometheus text endpoint ("" disables it)
-
-    [near]
-    network = "devnet"
-    rpc_url = "http://127.0.0.1:3030"
-    contract_id = "v1.signer.devnet"
-    credentials_dir = "credentials"      # near-cli layout: <dir>/<network>/<account>.json
-
-    [keys]
-    tls_identity = "tls_identity.pem"    # ed25519 PKCS#8; its public key is tls_public_key
-    node_key_file = "node.key"           # 64 hex chars; or CHAINSIG_MPC_NODE_KEY
+The file format, its validation and ``chainsig mpc init`` belong to the node building blocks
+(:mod:`chainsig_mpc.node.config`); this module adapts that config for the service and adds
+:func:`import_node` (``chainsig mpc import``): a node directory built from keys that already
+exist — what ``chainsig devnet up`` needs, because the devnet genesis registers each
+participant's NEAR key and TLS key in the contract before any node runs.
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chainsig_core.account_id import validate_account_id
-from chainsig_core.credentials import AccessKey, load_access_key, write_access_key
+from chainsig_core.credentials import AccessKey, parse_secret_key, write_access_key
 
+from ..node.config import NodeConfig as OperatorConfig
+from ..node.config import load_node_config as load_operator_config
+from ..node.config import parse_node_config, write_node_config
 from ..node.errors import NodeConfigError
-from ..node.identity import NodeIdentity, load_identity, save_identity
-from .store import write_node_key
+from ..node.identity import NodeIdentity, save_identity
+from ..node.nodekey import NodeKeySource, generate_node_key_file
 
 
 @dataclass(frozen=True)
 class NodeConfig:
-    """A parsed node configuration (paths absolute)."""
+    """What the service needs from ``node.toml`` (paths absolute)."""
 
     path: Path
     account_id: str
@@ -49,150 +38,100 @@ class NodeConfig:
     contract_id: str
     credentials_dir: Path
     tls_identity: Path
-    node_key_file: Path | None
+    node_key: NodeKeySource
+    store_path: Path
 
-    @property
-    def store_path(self) -> Path:
-        """The encrypted SQLite store."""
-        return self.data_dir / "node.sqlite"
+    @classmethod
+    def from_operator(cls, config: OperatorConfig) -> NodeConfig:
+        """Adapt the building blocks' config."""
+        return cls(
+            path=config.path, account_id=config.account_id, data_dir=config.data_dir,
+            listen=(config.listen.host, config.listen.port),
+            metrics=(config.metrics.host, config.metrics.port) if config.metrics else None,
+            network=config.network, rpc_url=config.rpc_url, contract_id=config.contract_id,
+            credentials_dir=config.credentials_dir, tls_identity=config.tls_identity_file,
+            node_key=config.node_key, store_path=config.store_path,
+        )
 
     def identity(self) -> NodeIdentity:
         """The TLS identity (raises NodeConfigError)."""
+        from ..node.identity import load_identity
+
         return load_identity(self.tls_identity)
 
     def access_key(self) -> AccessKey:
         """The account's NEAR access key (raises CredentialsError)."""
+        from chainsig_core.credentials import load_access_key
+
         return load_access_key(self.credentials_dir, self.network, self.account_id)
 
 
-def _address(value: Any, what: str) -> tuple[str, int] | None:
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or ":" not in value:
-        raise NodeConfigError(f"node config: {what} must be \"host:port\"")
-    host, _, port = value.rpartition(":")
-    if not port.isdigit() or not 0 <= int(port) < 65536 or not host:
-        raise NodeConfigError(f"node config: {what} must be \"host:port\"")
-    return host, int(port)
-
-
 def load_node_config(path: Path | str) -> NodeConfig:
-    """Read and check a node config.
+    """Read and validate ``node.toml``.
 
     Raises
     ------
     NodeConfigError
-        Missing file, bad TOML, missing or malformed field (one line naming it).
+        One line listing every problem.
     """
-    source = Path(path).expanduser().resolve()
+    return NodeConfig.from_operator(load_operator_config(Path(path).expanduser().resolve()))
+
+
+def read_key_file(path: Path | str, account_id: str) -> AccessKey:
+    """An ed25519 key from a near-cli style JSON file, as ``account_id``'s key.
+
+    Raises
+    ------
+    NodeConfigError
+    """
     try:
-        raw = tomllib.loads(source.read_text("utf-8"))
-    except OSError as exc:
-        raise NodeConfigError(f"cannot read node config {source}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise NodeConfigError(f"node config {source} is not valid TOML: {exc}") from None
-    base = source.parent
-
-    def table(name: str) -> dict[str, Any]:
-        value = raw.get(name, {})
-        if not isinstance(value, dict):
-            raise NodeConfigError(f"node config: [{name}] must be a table")
-        return value
-
-    def text(tab: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
-        value = tab.get(key, default)
-        if not isinstance(value, str) or not value:
-            raise NodeConfigError(f"node config: {where}.{key} must be a non-empty string")
-        return value
-
-    def file(value: str) -> Path:
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else base / p
-
-    node, near, keys = table("node"), table("near"), table("keys")
-    account = text(node, "account_id", "node")
-    try:
-        validate_account_id(account)
-    except ValueError as exc:
-        raise NodeConfigError(f"node config: node.account_id: {exc}") from None
-    key_file = keys.get("node_key_file")
-    return NodeConfig(
-        path=source,
-        account_id=account,
-        data_dir=file(text(node, "data_dir", "node", ".")),
-        listen=_address(node.get("listen"), "node.listen"),
-        metrics=_address(node.get("metrics", "127.0.0.1:0"), "node.metrics"),
-        network=text(near, "network", "near", "devnet"),
-        rpc_url=text(near, "rpc_url", "near"),
-        contract_id=text(near, "contract_id", "near"),
-        credentials_dir=file(text(near, "credentials_dir", "near", "credentials")),
-        tls_identity=file(text(keys, "tls_identity", "keys", "tls_identity.pem")),
-        node_key_file=file(key_file) if isinstance(key_file, str) and key_file else None,
-    )
+        data = json.loads(Path(path).read_text("utf-8"))
+        return parse_secret_key(account_id, data.get("private_key") or data["secret_key"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise NodeConfigError(f"{path} is not a near-cli ed25519 key file") from None
 
 
-def init_node(
+def import_node(
     data_dir: Path,
     *,
-    account_id: str,
+    account_key: AccessKey,
+    tls_seed: bytes,
     rpc_url: str,
     contract_id: str,
     network: str = "devnet",
-    listen: str | None = None,
-    metrics: str = "127.0.0.1:0",
-    account_key: AccessKey | None = None,
-    tls_seed: bytes | None = None,
+    listen: str,
+    metrics: str | None = "127.0.0.1:0",
 ) -> dict[str, Any]:
-    """Create a node's directory: TLS identity, node key, config (and the account key if given).
+    """Create a node directory from an existing NEAR key and TLS key (never overwrites).
 
-    Never overwrites a key. Returns ``{config, account_id, tls_public_key}``.
+    Writes ``node.toml`` (the operator format), ``tls_identity.pem``, a fresh ``node.key`` and
+    the account key under ``credentials/``. Returns ``{config, account_id, tls_public_key, url}``.
 
     Raises
     ------
     NodeConfigError, NodeKeyError
-        If a file exists already or cannot be written.
     """
-    import tomli_w
-
-    validate_account_id(account_id)
     data_dir = data_dir.expanduser().resolve()
-    config_path = data_dir / "node.toml"
-    if config_path.exists():
-        raise NodeConfigError(f"{config_path} already exists; not overwriting it")
-    identity = NodeIdentity(tls_seed) if tls_seed is not None else NodeIdentity.generate()
-    save_identity(data_dir / "tls_identity.pem", identity)
-    write_node_key(data_dir / "node.key")
-    if account_key is not None:
-        write_access_key(data_dir / "credentials", network, account_key)
-    _address(listen, "listen")
-    _address(metrics, "metrics")
-    node: dict[str, Any] = {"account_id": account_id, "data_dir": ".", "metrics": metrics}
-    if listen:
-        node["listen"] = listen
+    node: dict[str, Any] = {"account_id": account_key.account_id, "data_dir": str(data_dir), "listen": listen,
+                            "tls_identity_file": str(data_dir / "tls_identity.pem")}
+    if metrics:
+        node["metrics"] = metrics
     document = {
         "node": node,
         "near": {"network": network, "rpc_url": rpc_url, "contract_id": contract_id,
-                 "credentials_dir": "credentials"},
-        "keys": {"tls_identity": "tls_identity.pem", "node_key_file": "node.key"},
+                 "credentials_dir": str(data_dir / "credentials")},
+        "node_key": {"file": str(data_dir / "node.key")},
     }
-    config_path.write_text(tomli_w.dumps(document), "utf-8")
-    return {"config": str(config_path), "account_id": account_id,
-            "tls_public_key": identity.tls_public_key}
-
-
-def tls_seed_from_credentials_file(path: Path | str) -> bytes:
-    """The ed25519 seed of a near-cli style key file (the devnet genesis writes participants'
-    TLS keys that way), to import it as the node's TLS identity.
-
-    Raises
-    ------
-    NodeConfigError
-    """
-    from chainsig_core.credentials import parse_secret_key
-
-    try:
-        data = json.loads(Path(path).read_text("utf-8"))
-        key = parse_secret_key(data["account_id"], data.get("private_key") or data["secret_key"])
-    except (OSError, ValueError, KeyError, TypeError):
-        raise NodeConfigError(f"{path} is not a near-cli ed25519 key file") from None
-    return key.seed
+    config_path = data_dir / "node.toml"
+    parsed = parse_node_config(document, config_path)  # every problem before any write
+    if config_path.exists():
+        raise NodeConfigError(f"{config_path} already exists: this data directory holds a node already")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    identity = NodeIdentity(tls_seed)
+    save_identity(parsed.tls_identity_file, identity)
+    assert parsed.node_key.file is not None
+    generate_node_key_file(parsed.node_key.file)
+    write_access_key(parsed.credentials_dir, network, account_key)
+    write_node_config(config_path, document)
+    return {"config": str(config_path), "account_id": account_key.account_id,
+            "tls_public_key": identity.tls_public_key, "url": parsed.public_url}

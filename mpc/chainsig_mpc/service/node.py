@@ -30,7 +30,7 @@ from .pools import PoolKeeper
 from .requests import RequestBook
 from .resharing import Resharing
 from .signing import Signing
-from .store import NodeStore, load_node_key
+from .store import NodeStore
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class MpcNode:
 
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
-        self.store = NodeStore(config.store_path, load_node_key(config.node_key_file))
+        self.store = NodeStore(config.store_path, config.node_key.load())
         self.secrets = NodeSecrets(self.store)
         self.identity = config.identity()
         self.chain = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)

@@ -14,7 +14,7 @@ from ..protocols.frost_nonces import FrostNonce, PeerCommitment
 from ..protocols.keyshare import KeyShare
 from ..protocols.pools import Pool, Pooled
 from ..protocols.presign import Presignature
-from .store import NodeStore
+from .store import KIND_KEYSHARE, NodeStore
 
 T = TypeVar("T", bound=Pooled)
 
@@ -98,7 +98,7 @@ class NodeSecrets:
             store, "commitment", PeerCommitment.from_json
         )
         self._active: dict[int, KeyShare] = {
-            int(d): KeyShare.from_json(v) for d, v in store.items("key")
+            int(d): KeyShare.from_json(v) for d, v in store.items(KIND_KEYSHARE)
         }
 
     def active(self, domain: int) -> KeyShare | None:
@@ -123,7 +123,7 @@ class NodeSecrets:
         erase every staged result of that domain. Returns the share (None if not held)."""
         share = self.staged(domain, epoch, attempt)
         if share is not None:
-            self.store.put("key", str(domain), share.to_json())  # replaces an older epoch's share
+            self.store.put(KIND_KEYSHARE, str(domain), share.to_json())  # replaces an older epoch's share
             self._active[domain] = share
             for pool in (self.presignatures, self.nonces, self.commitments):
                 pool.drop_epochs_before(domain, share.epoch)
@@ -135,6 +135,6 @@ class NodeSecrets:
     def erase(self, domain: int) -> None:
         """This node left the participant set: erase its share and material of the domain."""
         self._active.pop(domain, None)
-        self.store.delete("key", str(domain))
+        self.store.delete(KIND_KEYSHARE, str(domain))
         for pool in (self.presignatures, self.nonces, self.commitments):
             pool.drop_epochs_before(domain, 2**62)

@@ -11,7 +11,8 @@ import pytest
 from chainsig_core import kdf
 from chainsig_mpc.node.errors import NodeConfigError
 from chainsig_mpc.service.chain import parse_sign_receipt
-from chainsig_mpc.service.config import init_node, load_node_config
+from chainsig_core.credentials import generate_access_key
+from chainsig_mpc.service.config import import_node, load_node_config
 from chainsig_mpc.service.requests import coordinator_order
 
 ENTROPY = bytes(range(32))
@@ -55,15 +56,21 @@ def test_coordinator_order_is_deterministic_and_spreads_load() -> None:
     assert firsts == set(ids)
 
 
-def test_init_then_load(tmp_path: Path) -> None:
-    result = init_node(tmp_path / "n0", account_id="node0.devnet", rpc_url="http://127.0.0.1:1",
-                       contract_id="v1.signer.devnet", listen="127.0.0.1:21000")
+def test_import_then_load(tmp_path: Path) -> None:
+    key = generate_access_key("node0.devnet")
+    seed = bytes(range(32))
+    result = import_node(tmp_path / "n0", account_key=key, tls_seed=seed, rpc_url="http://127.0.0.1:1",
+                         contract_id="v1.signer.devnet", listen="127.0.0.1:21000")
     config = load_node_config(result["config"])
     assert config.account_id == "node0.devnet" and config.listen == ("127.0.0.1", 21000)
     assert config.identity().tls_public_key == result["tls_public_key"]
-    assert config.store_path.parent == (tmp_path / "n0").resolve()
-    with pytest.raises(NodeConfigError, match="already exists"):
-        init_node(tmp_path / "n0", account_id="node0.devnet", rpc_url="x", contract_id="y")
+    assert config.identity().seed == seed
+    assert config.access_key() == key
+    assert len(config.node_key.load()) == 32
+    assert config.metrics == ("127.0.0.1", 0)
+    with pytest.raises(NodeConfigError, match="already"):
+        import_node(tmp_path / "n0", account_key=key, tls_seed=seed, rpc_url="http://127.0.0.1:1",
+                    contract_id="v1.signer.devnet", listen="127.0.0.1:21000")
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -71,12 +78,11 @@ def test_init_then_load(tmp_path: Path) -> None:
     ("[node]\naccount_id = 'a.devnet'\n[near]\ncontract_id='c'\n", "near.rpc_url"),
     ("[node]\naccount_id = 'A B'\n[near]\nrpc_url='u'\ncontract_id='c'\n", "node.account_id"),
     ("[node]\naccount_id = 'a.devnet'\nlisten='nope'\n[near]\nrpc_url='u'\ncontract_id='c'\n", "node.listen"),
-    ("node = 3\n", r"\[node\]"),
 ])
 def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "node.toml"
     path.write_text(text)
     with pytest.raises(NodeConfigError, match=message):
         load_node_config(path)
-    with pytest.raises(NodeConfigError, match="cannot read"):
+    with pytest.raises(NodeConfigError):
         load_node_config(tmp_path / "missing.toml")

@@ -286,6 +286,38 @@ def test_signing_continues_with_a_node_killed_and_after_its_restart(mpc_devnet: 
         log.close()
 
 
+def test_a_node_restored_from_its_share_backup_signs_again(mpc_devnet: dict[str, Any]) -> None:
+    from chainsig_core.devnet.processes import read_state, stop_pid
+
+    root = Path(mpc_devnet["root"])
+    config = str(root / "nodes" / "node3" / "node.toml")
+    env = {"BACKUP_PASSPHRASE": "correct horse battery staple"}
+    os.environ.update(env)
+    try:
+        chainsig(mpc_devnet["config"], "mpc", "backup", "--config", config, "--out", str(root / "node3.backup"),
+                 "--passphrase-env", "BACKUP_PASSPHRASE")
+        _, services = read_state(root)  # type: ignore[misc]
+        node3 = next(s for s in services if s.name == "mpc-node3")
+        stop_pid(node3.pid, grace=10)
+        for path in (root / "nodes" / "node3").glob("store.sqlite*"):
+            path.unlink()  # the disk is lost; the operator restores the backup into a new store
+        chainsig(mpc_devnet["config"], "mpc", "restore", "--config", config, "--in", str(root / "node3.backup"),
+                 "--passphrase-env", "BACKUP_PASSPHRASE")
+    finally:
+        os.environ.pop("BACKUP_PASSPHRASE", None)
+    log_path = root / "logs" / "mpc-node3-restored.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(list(node3.argv), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    mpc_devnet["extra_processes"].append(proc)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and '"ready"' not in log_path.read_text():
+        time.sleep(0.3)
+    ready = json.loads(next(line for line in log_path.read_text().splitlines() if line.startswith('{"ready"')))
+    health = httpx.get(ready["metrics_url"] + "/health", timeout=5).json()
+    assert health["domains"] == [0, 1] and health["epoch"] == 1
+    sign_many(mpc_devnet, 4, "after-restore")
+
+
 def test_no_secret_reaches_a_log_and_stores_are_sealed(mpc_devnet: dict[str, Any]) -> None:
     from chainsig_mpc.node.nodekey import NodeKeySource
     from chainsig_mpc.service.store import KIND_KEYSHARE, NodeStore

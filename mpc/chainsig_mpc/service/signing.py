@@ -145,8 +145,8 @@ class Signing:
 
     async def _collect(self, coordinator: Any, messages: list[Any], channel: str) -> Any:
         node = self.node
-        if not messages:
-            return coordinator.receive  # pragma: no cover - a 1-signer set never happens here
+        if not messages:  # a signer set of one: thresholds ≥ 2 make this impossible
+            raise Retry("signer set without other signers", set())
         tag = messages[0].sid.hex()
         replies = node.network.expect_replies(tag)
         waiting = {m.recipient for m in messages}

@@ -1,0 +1,88 @@
+"""Hostile peers: whatever an authenticated peer sends, the node's dispatcher keeps running
+(bad envelopes and messages are dropped and counted; handlers' refusals stay inside)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chainsig_mpc.protocols.errors import MessageError
+from chainsig_mpc.service.metrics import Metrics
+from chainsig_mpc.service.network import NodeNetwork, encode_envelope
+
+Run = Callable[[Awaitable[Any]], Any]
+
+
+class FakeTransport:
+    """Feeds a fixed list of (peer, bytes) and records what the node sends."""
+
+    def __init__(self, incoming: list[tuple[int, bytes]]) -> None:
+        self.incoming = list(incoming)
+        self.sent: list[tuple[int, bytes]] = []
+        self.drained = asyncio.Event()
+
+    def send(self, peer: int, data: bytes) -> None:
+        self.sent.append((peer, data))
+
+    async def recv(self) -> tuple[int, bytes]:
+        if not self.incoming:
+            self.drained.set()
+            await asyncio.Event().wait()
+        return self.incoming.pop(0)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                           max_leaves=12)
+envelopes = st.one_of(
+    st.binary(max_size=200),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.builds(lambda c, t, b: encode_envelope(c, t, b),
+              st.sampled_from(["round", "reply", "ecdsa.request", "frost.package", "presign.invite", "nope"]),
+              st.text(max_size=30), st.dictionaries(st.text(max_size=5), json_values, max_size=3)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 3), envelopes), max_size=12))
+def test_dispatcher_survives_anything(run: Run, traffic: list[tuple[int, bytes]]) -> None:
+    async def scenario() -> None:
+        transport = FakeTransport(traffic)
+        network = NodeNetwork(transport, 0)
+        handled: list[str] = []
+
+        async def refuse(peer: int, tag: str, body: dict[str, Any]) -> None:
+            handled.append(tag)
+            raise MessageError("refused")
+
+        async def crash(peer: int, tag: str, body: dict[str, Any]) -> None:
+            raise RuntimeError("a bug in a handler")
+
+        network.handlers["ecdsa.request"] = refuse
+        network.handlers["frost.package"] = crash
+        task = asyncio.create_task(network.run())
+        await asyncio.wait_for(transport.drained.wait(), 10)
+        await asyncio.sleep(0)
+        assert not task.done()  # still receiving
+        task.cancel()
+
+    run(scenario())
+
+
+def test_prometheus_text() -> None:
+    metrics = Metrics()
+    metrics.requests[0] += 2
+    metrics.signatures[1] += 1
+    metrics.culprits[3] += 1
+    metrics.observe_latency(0.3)
+    text = metrics.prometheus({"presignatures_owned": 5})
+    assert 'chainsig_mpc_requests_total{domain="0"} 2' in text
+    assert 'chainsig_mpc_culprit_total{participant="3"} 1' in text
+    assert 'chainsig_mpc_sign_latency_seconds_bucket{le="0.5"} 1' in text
+    assert 'chainsig_mpc_sign_latency_seconds_bucket{le="0.25"} 0' in text
+    assert "chainsig_mpc_presignatures_owned 5" in text

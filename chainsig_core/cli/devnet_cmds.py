@@ -52,6 +52,11 @@ def up_command(data_dir: Path | None, nodes: int, threshold: int, block_ms: int,
         emit_json(description, compact=True)
         return
     click.echo(f"devnet up: NEAR RPC {description['rpc_url']}, contract {description['contract_id']}")
+    if description.get("nodes"):
+        table([(n["account_id"], n["url"], n["pid"], n["metrics_url"] or "") for n in description["nodes"]],
+              ("MPC node", "peer url", "pid", "metrics"))
+    table([(d["id"], d["curve"], d["protocol"], d["public_key"] or "") for d in description["domains"]],
+          ("domain", "curve", "protocol", "root public key"))
     table([(name, c["chain_network"], c["rpc_url"]) for name, c in description["chains"].items()],
           ("chain", "chain network", "rpc url"))
 

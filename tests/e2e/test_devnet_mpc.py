@@ -90,6 +90,9 @@ def test_description_lists_running_nodes_with_keys(mpc_devnet: dict[str, Any]) -
         health = httpx.get(node["metrics_url"] + "/health", timeout=5).json()
         assert health["state"] == "Running" and health["domains"] == [0, 1]
         assert health["account_id"] == node["account_id"]
+    config = str(Path(mpc_devnet["root"]) / "nodes" / "node1" / "node.toml")
+    status = json.loads(chainsig(mpc_devnet["config"], "mpc", "status", "--config", config, "--json"))
+    assert status["state"] == "Running" and status["participant_id"] == 1
 
 
 @pytest.mark.parametrize(("domain_id", "payload"), [(0, hashlib.sha256(b"mpc e2e").digest()),

@@ -88,9 +88,18 @@ def status_command(config_path: Path, metrics_url: str | None, json_out: bool) -
 
     config = load_node_config(config_path)
     if metrics_url is None:
-        if config.metrics is None or config.metrics[1] == 0:
-            raise RpcError("the node's metrics port is not fixed in its config; pass --metrics-url")
-        metrics_url = f"http://{config.metrics[0]}:{config.metrics[1]}"
+        import json
+
+        from .node import RUNNING_FILE
+
+        try:  # what the running node wrote when it became ready
+            metrics_url = json.loads((config.data_dir / RUNNING_FILE).read_text())["metrics_url"]
+        except (OSError, ValueError, KeyError, TypeError):
+            metrics_url = None
+        if metrics_url is None and config.metrics is not None and config.metrics[1] != 0:
+            metrics_url = f"http://{config.metrics[0]}:{config.metrics[1]}"
+        if metrics_url is None:
+            raise RpcError("the node has not reported a metrics endpoint (is it running?); pass --metrics-url")
     try:
         health = httpx.get(f"{metrics_url}/health", timeout=5).json()
     except (httpx.HTTPError, ValueError) as exc:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 from typing import Any
 
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 STATE_POLL = 0.3
 HEAD_POLL = 0.05
 READY_LINE = "chainsig-mpc node ready"
+RUNNING_FILE = "running.json"
+"""Written to the data dir when the node is ready: its URLs and pid (read by ``mpc status``)."""
 
 
 class MpcNode:
@@ -207,6 +210,7 @@ class MpcNode:
         await asyncio.wait({start, stop}, return_when=asyncio.FIRST_COMPLETED)
         if start.done():
             info = start.result()
+            (self.config.data_dir / RUNNING_FILE).write_text(json.dumps({**info, "pid": os.getpid()}))
             print(json.dumps({"ready": READY_LINE, **info}), flush=True)
             await stop
         else:

@@ -10,8 +10,11 @@ share is *staged* in the encrypted store, the new participants call ``vote_resha
 share replaces the old one only when the contract is Running with the new epoch (the lifecycle
 commits it then; a leaver erases its share at that point).
 
-Limitation: every old participant must be online during the reshare (a silent one makes the
-attempt time out; the node then votes to abort and the leader starts the next attempt).
+Dealers: every old participant in attempt 0; a silent one makes the attempt time out, the
+nodes vote to abort, and each later attempt leaves out one old participant in turn
+(:func:`dealers_for_attempt`), so a dead node that the vote removes stops blocking the reshare
+within n attempts (each costs :data:`RESHARE_TIMEOUT`). A dead node that stays in the new set
+cannot be resharing's receiver: remove it first.
 """
 
 from __future__ import annotations
@@ -35,6 +38,19 @@ log = logging.getLogger(__name__)
 
 RESHARE_TIMEOUT = 60.0
 COMMITMENT_WAIT = 10.0
+
+
+def dealers_for_attempt(old_ids: list[int], old_threshold: int, attempt: int) -> list[int]:
+    """The dealers every party agrees on for a reshare attempt.
+
+    Attempt 0: every old participant. Attempt a ≥ 1: all but the ``(a − 1) mod n``-th, so that
+    after failed attempts a single silent old participant (typically the dead node the vote
+    removes) is left out within n attempts — as long as K_old dealers remain.
+    """
+    if attempt == 0 or len(old_ids) - 1 < old_threshold:
+        return list(old_ids)
+    skipped = old_ids[(attempt - 1) % len(old_ids)]
+    return [i for i in old_ids if i != skipped]
 
 
 class Resharing:
@@ -95,11 +111,15 @@ class Resharing:
                     commitment = list(old_share.commitment)
                 else:
                     commitment = await self._fetch_commitment(domain_id, old_ids, key_string(old_key))
+                dealers = dealers_for_attempt(old_ids, len(commitment), attempt)
+                if me not in dealers and me not in new_ids:
+                    self._done.add(marker)  # a leaver left out of this attempt's dealers
+                    return
                 protocol = Reshare(
                     old_commitment=commitment, old_commitment_hash=commitment_hash(commitment),
-                    old_participants=old_ids, old_threshold=len(commitment), dealers=old_ids,
+                    old_participants=old_ids, old_threshold=len(commitment), dealers=dealers,
                     new_participants=new_ids, new_threshold=domain["reconstruction_threshold"],
-                    me=me, old_share=old_share, domain=domain_id, epoch=epoch,
+                    me=me, old_share=old_share if me in dealers else None, domain=domain_id, epoch=epoch,
                     ecdsa=CURVE_OF_PROTOCOL.get(domain["protocol"]) is Curve.SECP256K1)
                 outcome = await node.network.run_protocol(
                     f"reshare/{epoch}/{domain_id}/{attempt}", protocol, RESHARE_TIMEOUT)

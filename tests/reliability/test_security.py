@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import time
@@ -46,14 +47,23 @@ async def _handshake(url: str, identity: NodeIdentity, node_key: Any) -> None:
         stream.abort()
 
 
+def refused_connections(devnet: Any, node: dict[str, Any]) -> int:
+    found = re.search(r"(?m)^chainsig_mpc_peer_connections_refused(?:_total)? (\d+)", devnet.metrics_text(node))
+    assert found, "the node reports no refused-connection metric"
+    return int(found.group(1))
+
+
 def test_a_node_with_an_unknown_tls_key_cannot_connect(devnet: Any) -> None:
     stranger = NodeIdentity.generate()
+    refused_before = [refused_connections(devnet, node) for node in devnet.description["nodes"]]
     for index, node in enumerate(devnet.description["nodes"]):
         node_key = load_identity(devnet.node_dirs()[index] / "tls_identity.pem").public_key
         with pytest.raises(Exception) as refused:
             asyncio.run(_handshake(node["url"], stranger, node_key))
         assert not isinstance(refused.value, asyncio.TimeoutError), "the node neither refused nor spoke"
     time.sleep(0.5)
+    refused_after = [refused_connections(devnet, node) for node in devnet.description["nodes"]]
+    assert all(after > before for before, after in zip(refused_before, refused_after)), (refused_before, refused_after)
     for index in range(len(devnet.description["nodes"])):
         log = (devnet.root / "logs" / f"mpc-node{index}.log").read_text(errors="replace")
         assert f"key {stranger.tls_public_key} is not a participant" in log or "refused peer connection" in log
@@ -157,12 +167,12 @@ def _encodings(secret: bytes) -> set[bytes]:
 
 def _node_secrets(devnet: Any) -> dict[str, bytes]:
     """Every secret the nodes hold, read from their stores with their node keys."""
-    from chainsig_mpc.service.store import NodeStore, load_node_key
+    from chainsig_mpc.service.store import KIND_KEYSHARE, NodeStore
 
     secrets: dict[str, bytes] = {}
     for node_dir in devnet.node_dirs():
         name = node_dir.name
-        node_key = load_node_key(node_dir / "node.key")
+        node_key = node_key_of(node_dir)
         secrets[f"{name} node key"] = node_key
         identity_pem = (node_dir / "tls_identity.pem").read_bytes()
         from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -170,9 +180,9 @@ def _node_secrets(devnet: Any) -> dict[str, bytes]:
 
         tls_key = load_pem_private_key(identity_pem, None)
         secrets[f"{name} tls key"] = tls_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        store = NodeStore(node_dir / "node.sqlite", node_key)
+        store = NodeStore(node_dir / STORE, node_key)
         try:
-            for record_id, share in store.items("key"):
+            for record_id, share in store.items(KIND_KEYSHARE):
                 secrets[f"{name} share {record_id}"] = bytes.fromhex(share["share"])
             for record_id, p in store.items("presignature"):
                 for part in ("a", "w", "u", "e"):
@@ -185,7 +195,15 @@ def _node_secrets(devnet: Any) -> dict[str, bytes]:
     return secrets
 
 
-SECRET_HOLDERS = {"node.key", "tls_identity.pem", "node.sqlite", "node.sqlite-wal", "node.sqlite-shm"}
+STORE = "store.sqlite"
+SECRET_HOLDERS = {"node.key", "tls_identity.pem", STORE, STORE + "-wal", STORE + "-shm"}
+
+
+def node_key_of(node_dir: Path) -> bytes:
+    """The node key as the node loads it (its config's ``[node_key]`` file)."""
+    from chainsig_mpc.node.nodekey import NodeKeySource
+
+    return NodeKeySource(file=node_dir / "node.key").load()
 
 
 def test_no_secret_in_any_log_record_or_endpoint(devnet: Any) -> None:
@@ -202,8 +220,9 @@ def test_no_secret_in_any_log_record_or_endpoint(devnet: Any) -> None:
         haystacks.append((node["metrics_url"] + "/metrics", devnet.metrics_text(node).encode()))
         haystacks.append((node["metrics_url"] + "/health", json.dumps(devnet.health(node)).encode()))
     assert any(p.name == "chain.sqlite" for p in searched) and any(p.suffix == ".log" for p in searched)
-    leaks = [(name, where) for name, secret in secrets.items() for where, data in haystacks
-             if any(form in data for form in _encodings(secret))]
+    owner = {form: name for name, secret in secrets.items() for form in _encodings(secret)}
+    pattern = re.compile(b"|".join(re.escape(form) for form in sorted(owner, key=len, reverse=True)))
+    leaks = [(owner[m.group(0)], where) for where, data in haystacks for m in pattern.finditer(data)]
     assert not leaks, leaks[:5]
 
 
@@ -215,12 +234,12 @@ def test_stores_do_not_open_without_the_node_key(devnet: Any, tmp_path: Path) ->
     for node_dir in devnet.node_dirs():
         copy = tmp_path / node_dir.name
         copy.mkdir()
-        for name in ("node.sqlite", "node.sqlite-wal"):
+        for name in (STORE, STORE + "-wal"):
             if (node_dir / name).exists():
                 shutil.copy(node_dir / name, copy / name)
         wrong = os.urandom(32)
         with pytest.raises(WrongNodeKeyError) as error:
-            NodeStore(copy / "node.sqlite", wrong)
+            NodeStore(copy / STORE, wrong)
         message = str(error.value)
         assert "\n" not in message and wrong.hex() not in message
         raw = b"".join(p.read_bytes() for p in copy.iterdir())

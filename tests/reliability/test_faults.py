@@ -1,0 +1,131 @@
+"""Faults (slow): SIGKILLed nodes within and beyond tolerance, and a SIGKILLed NEAR host with
+requests pending. Each test starts its own 5-node devnet (K = 2: ECDSA needs 3 nodes online,
+FROST 2, so two nodes may fail for both domains).
+
+Run: ``.venv/bin/python -m pytest tests/reliability -m slow -k faults -q``
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+FAST_BLOCKS = 50
+"""Block time of these devnets (ms): the 200-block request timeout is then 10 s."""
+
+
+def presign_runs(net: Any) -> int:
+    total = 0
+    for node in net.description["nodes"]:
+        match = re.search(r"(?m)^chainsig_mpc_presign_runs_total (\d+)", net.metrics_text(node))
+        total += int(match.group(1)) if match else 0
+    return total
+
+
+def assert_all_signed(results: list[Any]) -> None:
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert not failures, failures
+
+
+def test_two_nodes_killed_while_presigning(devnet_factory: Any) -> None:
+    """The pools are full after ``up``; a burst of requests drains them, and the two nodes are
+    killed as soon as the nodes' presign counter shows refilling under way."""
+    net = devnet_factory(block_ms=FAST_BLOCKS)
+    before = presign_runs(net)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        burst = background.submit(net.sign_batch, "drain", 60)
+        deadline = time.monotonic() + 60
+        while presign_runs(net) == before:
+            assert time.monotonic() < deadline, "the pools were never refilled"
+            time.sleep(0.05)
+        net.kill_node(1)
+        net.kill_node(3)  # mid-protocol: their peers' presign sessions lose two participants
+        assert_all_signed(burst.result(timeout=300))
+    assert_all_signed(net.sign_batch("after-presign-kill", 30))  # more than the pools held: refilled by 3 nodes
+    net.restart_node(1)
+    net.restart_node(3)
+    net.wait_connected()
+    assert_all_signed(net.sign_batch("presign-kill-back", 6))
+
+
+def test_two_nodes_killed_while_signing(devnet_factory: Any) -> None:
+    net = devnet_factory(block_ms=FAST_BLOCKS)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        running = background.submit(net.sign_batch, "sign-kill", 16)
+        time.sleep(0.6)  # requests submitted and being signed
+        net.kill_node(0)
+        net.kill_node(2)
+        assert_all_signed(running.result(timeout=300))
+    assert_all_signed(net.sign_batch("sign-kill-after", 6))
+
+
+def test_beyond_tolerance_requests_time_out_cleanly_then_succeed_on_resubmission(devnet_factory: Any) -> None:
+    from chainsig_core.errors import SignRequestTimedOutError
+
+    net = devnet_factory(block_ms=FAST_BLOCKS)
+    for index in (1, 2, 3, 4):  # one node left: neither ECDSA (3) nor FROST (2) can sign
+        net.kill_node(index)
+    started = time.monotonic()
+    results = net.sign_batch("beyond", 4)
+    waited = time.monotonic() - started
+    assert all(isinstance(r, SignRequestTimedOutError) for r in results), results
+    for error in results:
+        assert "\n" not in str(error) and "timed out" in str(error).lower()
+    assert waited < 120, f"timing out took {waited:.0f} s"
+    for index in (1, 2, 3, 4):
+        net.restart_node(index)
+    net.wait_connected()
+    assert_all_signed(net.sign_batch("beyond", 4))  # the same requests, resubmitted
+
+
+def test_host_killed_with_requests_pending_loses_none(devnet_factory: Any) -> None:
+    """Nodes paused (SIGSTOP) so the requests are certainly pending on chain; the host is
+    SIGKILLed and restarted on its data dir; the nodes resume; every client gets its verified
+    signature."""
+    import os
+    import signal
+
+    from chainsig_core.kdf import tweak
+
+    net = devnet_factory(block_ms=FAST_BLOCKS)
+    count = 8
+    node_pids = [s.pid for s in net.services() if s.name.startswith("mpc-node")]
+    pending = [{"domain_id": i % 2,
+                "payload": {("Ecdsa" if i % 2 == 0 else "Eddsa"): payload(f"host-restart-{i}", i % 2).hex()},
+                "tweak": list(tweak(("alice.devnet", "bob.devnet")[i % 2], f"host-restart-{i}"))}
+               for i in range(count)]
+    for pid in node_pids:
+        os.kill(pid, signal.SIGSTOP)
+    resumed = threading.Event()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as background:
+            running = background.submit(net.sign_batch, "host-restart", count)
+            deadline = time.monotonic() + 30
+            while sum(net.view("get_pending_request", {"request": r}) is not None for r in pending) < count:
+                assert time.monotonic() < deadline, "requests did not become pending"
+                time.sleep(0.2)
+            net.kill_host()
+            time.sleep(1.0)
+            net.restart_host()
+            assert all(net.view("get_pending_request", {"request": r}) is not None for r in pending)
+            for pid in node_pids:
+                os.kill(pid, signal.SIGCONT)
+            resumed.set()
+            assert_all_signed(running.result(timeout=300))
+    finally:
+        if not resumed.is_set():
+            for pid in node_pids:
+                os.kill(pid, signal.SIGCONT)
+
+
+def payload(text: str, domain_id: int) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).digest() if domain_id == 0 else text.encode()

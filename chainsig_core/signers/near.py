@@ -58,6 +58,10 @@ DEFAULT_MAX_WAIT_SECONDS = 300.0
 
 TIMEOUT_TEXT = "Request has timed out."
 
+SUBMIT_ATTEMPTS = 6
+"""Submissions of one request when the node refuses it before inclusion (nonce races between
+concurrent senders of one key, an expired block hash); near-kit already retries 3 times each."""
+
 _FINAL_STATUSES = {"EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL"}
 
 Progress = Callable[[str], None]
@@ -256,22 +260,28 @@ class NearContractSigner(Signer):
         key = self._key_for(request.account_id)
         client = await self._client_for(key)
         await self._check_access_key(client, key)
-        recorder = _HashRecordingSigner(key)
         action = function_call(
             "sign", sign_call_args(request), gas=str(self.gas), deposit=f"{SIGN_DEPOSIT_YOCTO} yocto"
         )
         self._progress(f"submitting sign request for {request.account_id} / {request.path!r}")
-        try:
-            await client.send_transaction(
-                self.contract_id, [action], wait_until="INCLUDED", signer=recorder
-            )
-        except Exception as exc:
-            if not recorder.tx_hashes:
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            recorder = _HashRecordingSigner(key)
+            try:
+                await client.send_transaction(
+                    self.contract_id, [action], wait_until="INCLUDED", signer=recorder
+                )
+                break
+            except Exception as exc:
+                if recorder.tx_hashes and _outcome_unknown(exc):
+                    # Sent, but the answer was lost: the transaction may be on chain, so wait
+                    # on its hash instead of sending it again.
+                    break
+                if _rejected_before_inclusion(exc) and attempt < SUBMIT_ATTEMPTS:
+                    # The node refused it (nonce raced by concurrent senders of the same key,
+                    # expired block hash): nothing is on chain, so a fresh one is safe.
+                    await asyncio.sleep(0.05 * attempt)
+                    continue
                 raise self._translate(exc, key) from None
-            # Sent, but the answer was lost: the outcome is unknown, so wait on the hash
-            # instead of sending again.
-        if not recorder.tx_hashes:
-            raise SigningError("near-kit did not sign the transaction")  # pragma: no cover
         import base58
 
         tx_hash = base58.b58encode(recorder.tx_hashes[-1]).decode()
@@ -446,6 +456,30 @@ class NearContractSigner(Signer):
                 await base.aclose()
             except Exception:  # closing is best effort
                 pass
+
+
+def _outcome_unknown(exc: BaseException) -> bool:
+    """True when a failed ``send_tx`` may still have put the transaction on chain (the answer
+    was lost, timed out, or the node was busy) — then its hash is waited on, never resent."""
+    import httpx
+    import near
+
+    if isinstance(exc, near.RpcError):
+        return bool(exc.retryable) or getattr(exc, "code", "") in ("TIMEOUT_ERROR", "RPC_ERROR")
+    if isinstance(exc, near.NearError):
+        return False  # a typed refusal: the node did not accept the transaction
+    return isinstance(exc, httpx.HTTPError | OSError | asyncio.TimeoutError)
+
+
+def _rejected_before_inclusion(exc: BaseException) -> bool:
+    """A refusal after which nothing can be on chain and a new transaction may be sent."""
+    import near
+
+    if isinstance(exc, near.InvalidNonceError | near.TransactionExpiredError):
+        return True
+    # nearcore sends unit variants of InvalidTxError as plain strings ("Expired").
+    data = getattr(exc, "data", None)
+    return isinstance(data, dict) and "Expired" in json.dumps(data.get("data", ""))
 
 
 def _parse_key(value: Any, what: str) -> PublicKey:

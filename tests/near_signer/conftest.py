@@ -200,6 +200,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         kind, value = self.near.rpc(body["method"], body.get("params"))
+        if body["method"] == "send_tx" and self.near.mode == "lose-answer-once":
+            self.near.mode = "ok"  # the transaction was applied, but its answer is lost
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         reply = {"jsonrpc": "2.0", "id": body.get("id"), kind: value}
         data = json.dumps(reply).encode()
         self.send_response(200)

@@ -160,3 +160,25 @@ def test_library_sign_sync_and_async(fake_near):
         return await sign_async(account="alice.testnet", path="lib", payload=b"msg", domain_id=1, network="neartest")
 
     assert asyncio.run(run()).signature.to_json()["ed25519"]
+
+
+def test_separate_signers_of_one_key_race_for_nonces_and_all_succeed(fake_near):
+    """Each thread has its own signer (own nonce cache): the node refuses the colliding nonces
+    and the refused transactions are sent again with fresh ones — nothing hangs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake_near.near.pending_polls = 0
+
+    def one(i: int):
+        return signer().sign(SignRequest("alice.testnet", f"race-{i}", 0, hashlib.sha256(bytes([i])).digest()))
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(8)))
+    assert len({r.request.path for r in results}) == 8
+    assert len(fake_near.near.txs) == 8
+
+
+def test_a_lost_answer_is_waited_on_never_resent(fake_near):
+    fake_near.near.mode = "lose-answer-once"
+    result = signer().sign(SignRequest("alice.testnet", "lost", 1, b"message"))
+    assert result.signature and fake_near.near.sign_calls == 1

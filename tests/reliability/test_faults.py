@@ -106,7 +106,8 @@ def test_host_killed_with_requests_pending_loses_none(devnet_factory: Any) -> No
     resumed = threading.Event()
     try:
         with ThreadPoolExecutor(max_workers=1) as background:
-            running = background.submit(net.sign_batch, "host-restart", count)
+            # no warm-up request: the paused nodes could not answer it
+            running = background.submit(net.sign_batch, "host-restart", count, warm_up=False)
             deadline = time.monotonic() + 30
             while sum(net.view("get_pending_request", {"request": r}) is not None for r in pending) < count:
                 assert time.monotonic() < deadline, "requests did not become pending"

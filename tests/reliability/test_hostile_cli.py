@@ -79,7 +79,7 @@ def assert_clean(exit_code: int, stderr: str, argv: list[str]) -> None:
     assert lines[0].lower().startswith("error"), (argv, stderr)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=command_lines(), stdin=st.binary(max_size=200))
 def test_hostile_command_lines(devnet_env: Any, argv: list[str], stdin: bytes, tmp_path_factory: Any) -> None:
     from chainsig_core.cli import cli

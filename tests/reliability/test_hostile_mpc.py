@@ -133,7 +133,7 @@ def barrage_counter() -> list[int]:
     return [0]
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     frames=st.lists(
         st.binary(max_size=64)                                                       # raw bytes
@@ -150,7 +150,7 @@ def test_garbage_frames_from_a_participant_key(devnet: Any, barrage_counter: lis
     asyncio.run(_session(url, identity, node_key, frames))
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payloads=st.lists(
     st.binary(max_size=200)
     | st.builds(lambda c, t, b: encode_envelope(c, t, b), st.sampled_from(CHANNELS) | st.text(max_size=20),

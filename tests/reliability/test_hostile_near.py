@@ -118,7 +118,7 @@ def _actions() -> Any:
     ), max_size=4)
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_hostile_transactions_get_one_clear_error(txs: TxFactory, data: st.DataObject) -> None:
     actions = data.draw(_actions(), label="actions")
@@ -161,7 +161,7 @@ def _sign_arguments() -> Any:
             | st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=10), max_size=3))
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(args=_sign_arguments(), raw_args=st.none() | st.binary(max_size=60),
        deposit=st.sampled_from([1, 1, 1, 0, 10**24]), gas=st.sampled_from([300 * 10**12, 300 * 10**12, 10**12]))
 def test_hostile_sign_arguments_executed_on_chain(txs: TxFactory, args: dict[str, Any], raw_args: bytes | None,

@@ -114,8 +114,10 @@ class LiveHost:
     chain is re-opened from SQLite).
     """
 
-    def __init__(self, data_dir, genesis: dict[str, Any] | None, block_ms: int = 10,
-                 wait_timeout: float = 10.0) -> None:
+    # 25 ms blocks: the 200-block yield timeout is 5 s, long enough that a request is not timed
+    # out by a busy CI machine before the test responds (the timeout test still runs in seconds).
+    def __init__(self, data_dir, genesis: dict[str, Any] | None, block_ms: int = 25,
+                 wait_timeout: float = 30.0) -> None:
         self.data_dir = data_dir
         self.genesis = genesis
         self.block_ms = block_ms
@@ -202,7 +204,7 @@ SMALL_GENESIS = {"participants": 3, "users": ["alice", "bob"],
 
 @pytest.fixture
 def live_host(tmp_path):
-    """A running devnet host (dev root keys, 3 participants, users alice and bob, 10 ms blocks)."""
+    """A running devnet host (dev root keys, 3 participants, users alice and bob, 25 ms blocks)."""
     host = LiveHost(tmp_path / "devnet", SMALL_GENESIS).start()
     yield host
     host.stop()

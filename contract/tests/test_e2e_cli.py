@@ -23,7 +23,7 @@ CHAINSIG = [sys.executable, "-m", "chainsig_core"]
 
 
 def start_host(data_dir: Path, *extra: str, genesis: dict | None = None) -> tuple[subprocess.Popen, dict]:
-    args = [*CHAINSIG, "devnet", "host", "--data-dir", str(data_dir), "--port", "0", "--block-ms", "10", "--json",
+    args = [*CHAINSIG, "devnet", "host", "--data-dir", str(data_dir), "--port", "0", "--block-ms", "50", "--json",
             *extra]
     if genesis is not None:
         path = data_dir.parent / "genesis-input.json"

@@ -46,7 +46,7 @@ def devnet_host(tmp_path):
     def serve() -> None:
         async def main() -> None:
             chain, _ = open_chain(data_dir, genesis_file)
-            server = HostServer(chain, block_ms=20, port=0)
+            server = HostServer(chain, block_ms=50, port=0)  # 10 s yield timeout: robust on a busy machine
             await server.start()
             state.update(chain=chain, url=server.url, loop=asyncio.get_running_loop(), stop=asyncio.Event())
             ready.set()

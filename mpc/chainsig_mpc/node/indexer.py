@@ -117,8 +117,12 @@ class ContractIndexer:
     contract_id:
         The signer contract.
     start_height:
-        Process blocks after this height; ``None``: start at the current final block
-        (only new requests).
+        Process blocks after this height; ``None``: start ``lookback`` blocks before the
+        current final block.
+    lookback:
+        With ``start_height=None``, how many final blocks before the current one to process
+        too (0: only new requests). A node that (re)starts uses the contract's
+        :data:`YIELD_TIMEOUT_BLOCKS` so it sees every request that may still be pending.
     poll_interval:
         Seconds between polls once caught up.
     max_backoff:
@@ -133,6 +137,7 @@ class ContractIndexer:
         contract_id: str,
         *,
         start_height: int | None = None,
+        lookback: int = 0,
         poll_interval: float = 0.5,
         max_backoff: float = 10.0,
         rpc_timeout: float = 10.0,
@@ -141,7 +146,10 @@ class ContractIndexer:
 
         self.rpc_url = rpc_url
         self.contract_id = contract_id
+        if lookback < 0:
+            raise ValueError("lookback must be >= 0")
         self.last_height = start_height
+        self.lookback = lookback
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.rpc_errors = 0
@@ -164,8 +172,7 @@ class ContractIndexer:
         block (retrying failed calls), then stop."""
         final = await self._retrying(self._final_height)
         if self.last_height is None:
-            self.last_height = final
-            return
+            self.last_height = max(final - self.lookback, 0)  # heights before genesis are skipped
         while self.last_height < final:
             height = self.last_height + 1
             block = await self._retrying(lambda h=height: self._block_at(h))

@@ -189,22 +189,42 @@ class Registry:
 
 
 class NodeMetrics:
-    """The metrics the node service records (names prefixed ``chainsig_mpc_``)."""
+    """The metrics the node service records (names prefixed ``chainsig_mpc_``).
+
+    Counters are updated where things happen; gauges are set just before each scrape (see
+    :class:`MetricsServer`'s ``collect``).
+    """
 
     def __init__(self) -> None:
         r = self.registry = Registry()
+        self.requests: Counter = r.register(Counter(
+            "chainsig_mpc_requests_total", "Sign requests the indexer found, by domain.", ["domain"]))
         self.sign_requests: Counter = r.register(Counter(
-            "chainsig_mpc_sign_requests_total", "Sign requests seen, by domain and outcome "
-            "(signed, failed, timed_out, skipped).", ["domain", "outcome"]))
+            "chainsig_mpc_sign_requests_total", "Sign requests this node followed to an end, by "
+            "domain and outcome (signed: this node responded; answered: answered by another node "
+            "or timed out; failed: attempts exhausted; skipped: no share or not a holder).",
+            ["domain", "outcome"]))
+        self.signatures: Counter = r.register(Counter(
+            "chainsig_mpc_signatures_total", "Signatures this node coordinated and responded.", ["domain"]))
+        self.failures: Counter = r.register(Counter(
+            "chainsig_mpc_failures_total", "Failed signing attempts (each retried) by reason.", ["reason"]))
         self.sign_latency: Histogram = r.register(Histogram(
-            "chainsig_mpc_sign_latency_seconds", "From the request's block to respond submitted.",
-            ["domain"]))
-        self.pool_size: Gauge = r.register(Gauge(
-            "chainsig_mpc_pool_size", "Presignatures / FROST nonces ready, by kind and domain.",
-            ["kind", "domain"]))
+            "chainsig_mpc_sign_latency_seconds", "From the request found by the indexer to its respond "
+            "accepted, for requests this node coordinated.", ["domain"]))
         self.protocol_failures: Counter = r.register(Counter(
             "chainsig_mpc_protocol_failures_total", "Protocol runs that aborted, by protocol and "
             "the culprit participant the checks named ('unknown' if none).", ["protocol", "culprit"]))
+        self.presign_runs: Counter = r.register(Counter(
+            "chainsig_mpc_presign_runs_total", "Presignature generation runs this node started."))
+        self.dkg_runs: Counter = r.register(Counter(
+            "chainsig_mpc_dkg_runs_total", "Distributed key generation runs this node started."))
+        self.pool_size: Gauge = r.register(Gauge(
+            "chainsig_mpc_pool_size", "Signing material this node can coordinate with, by kind "
+            "(presignatures, frost_nonce_sets) and domain.", ["kind", "domain"]))
+        self.presignatures_held: Gauge = r.register(Gauge(
+            "chainsig_mpc_presignatures_held", "Presignature shares stored (own and other coordinators')."))
+        self.frost_nonces_held: Gauge = r.register(Gauge(
+            "chainsig_mpc_frost_nonces_held", "FROST nonce shares stored."))
         self.peers_connected: Gauge = r.register(Gauge(
             "chainsig_mpc_peers_connected", "Peers with an established TLS connection."))
         self.peer_refused: Counter = r.register(Counter(
@@ -237,13 +257,17 @@ class MetricsServer:
         Where to listen (port 0: any free port, see :attr:`port`).
     health:
         Details for ``/health``; exceptions there answer 503, never crash the server.
+    collect:
+        Called before each ``/metrics`` render to bring gauges up to date; an exception
+        there answers 500 (logged), never crashes the server.
     """
 
     def __init__(self, registry: Registry, host: str = "127.0.0.1", port: int = 0,
-                 health: Health | None = None) -> None:
+                 health: Health | None = None, collect: Callable[[], None] | None = None) -> None:
         self.registry = registry
         self._address = (host, port)
         self._health = health or (lambda: {})
+        self._collect = collect or (lambda: None)
         self._server: asyncio.base_events.Server | None = None
 
     @property
@@ -302,6 +326,7 @@ class MetricsServer:
         if method != "GET":
             return 405, "text/plain", b"method not allowed\n"
         if target == "/metrics":
+            self._collect()
             return 200, "text/plain; version=0.0.4; charset=utf-8", self.registry.render().encode()
         try:
             details = dict(self._health())

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from chainsig_core.errors import InvalidInputError
+from chainsig_core.keys import Curve
+from chainsig_core.payloads import validate_payload
 
 MAX_EDDSA_PAYLOAD = 1232
 
@@ -21,7 +23,8 @@ def parse_sign_request(args: Any) -> tuple[str, str, bytes, int]:
     Raises
     ------
     InvalidInputError
-        If the arguments do not follow the contract's rules.
+        If the arguments do not follow the contract's rules, or the payload is one the
+        contract refuses to sign (an ECDSA hash of zero or not below the curve order).
     """
     request = args.get("request") if isinstance(args, dict) else None
     if not isinstance(request, dict):
@@ -38,8 +41,10 @@ def parse_sign_request(args: Any) -> tuple[str, str, bytes, int]:
         raw = request["payload"]
         if not isinstance(raw, list) or len(raw) != 32 or not all(_is_byte(b) for b in raw):
             raise InvalidInputError("legacy payload must be 32 integers 0-255")
-        return path, "Ecdsa", bytes(raw), domain_id
-    kind, payload = parse_payload(request["payload_v2"])
+        kind, payload = "Ecdsa", bytes(raw)
+    else:
+        kind, payload = parse_payload(request["payload_v2"])
+    validate_payload(Curve.SECP256K1 if kind == "Ecdsa" else Curve.ED25519, payload)
     return path, kind, payload, domain_id
 
 

@@ -148,7 +148,7 @@ class Lifecycle:
             if share is None:
                 ids = sorted(participants_of(event["parameters"]))
                 dkg = Dkg(curve, domain["id"], epoch, ids, domain["reconstruction_threshold"], node.me)
-                node.metrics.dkg_runs += 1
+                node.metrics.dkg_runs.inc()
                 share = await node.network.run_protocol(
                     f"dkg/{epoch}/{domain['id']}/{attempt}", dkg, DKG_TIMEOUT)
                 node.secrets.stage(share, attempt)

@@ -3,8 +3,11 @@
 Start-up: load the config and keys, open the encrypted store, read the contract's ``state``
 until this node's account is a participant, start the TLS transport on the port of its
 contract URL (peers = the participants' ``tls_public_key``, refreshed whenever the state
-changes), then run concurrently: the governance follower (:mod:`.lifecycle`), the indexer, the
-pool keeper (:mod:`.pools`), the message dispatcher and the metrics endpoint.
+changes), then run concurrently: the governance follower (:mod:`.lifecycle`), the chain follower
+(:class:`~chainsig_mpc.node.indexer.ContractIndexer`: final blocks, every shard, starting the
+contract's 200-block request timeout back so a restarted node sees what may still be pending),
+the pool keeper (:mod:`.pools`), the message dispatcher and the metrics endpoint
+(:class:`~chainsig_mpc.node.metrics.MetricsServer` over :class:`~chainsig_mpc.node.metrics.NodeMetrics`).
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from typing import Any
 
 from chainsig_core.errors import ChainsigError
 
+from ..node.indexer import YIELD_TIMEOUT_BLOCKS, BlockEvent, ContractIndexer, SignRequestEvent
+from ..node.metrics import MetricsServer, NodeMetrics
 from ..node.transport import Peer, PeerTransport
 from ..protocols.errors import ProtocolAbort
-from .chain import YIELD_TIMEOUT_BLOCKS, ChainClient, SignEvent, participants_of
+from .chain import ChainClient, participants_of
 from .config import NodeConfig
 from .lifecycle import Lifecycle
-from .metrics import Metrics, MetricsServer
 from .network import NodeNetwork
 from .persistence import NodeSecrets
 from .pools import PoolKeeper
@@ -36,7 +40,8 @@ from .store import NodeStore
 log = logging.getLogger(__name__)
 
 STATE_POLL = 0.3
-HEAD_POLL = 0.05
+INDEXER_POLL = 0.05
+"""Seconds between polls for a new final block once the indexer has caught up."""
 READY_LINE = "chainsig-mpc node ready"
 RUNNING_FILE = "running.json"
 """Written to the data dir when the node is ready: its URLs and pid (read by ``mpc status``)."""
@@ -57,8 +62,10 @@ class MpcNode:
         self.secrets = NodeSecrets(self.store)
         self.identity = config.identity()
         self.chain = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
+        self.indexer = ContractIndexer(config.rpc_url, config.contract_id, lookback=YIELD_TIMEOUT_BLOCKS,
+                                       poll_interval=INDEXER_POLL)
         self.book = RequestBook()
-        self.metrics = Metrics()
+        self.metrics = NodeMetrics()
         self.me: int | None = None
         self.participants: dict[int, Peer] = {}
         self.accounts: dict[int, str] = {}
@@ -69,7 +76,7 @@ class MpcNode:
         self.pools: PoolKeeper = None  # type: ignore[assignment]
         self.signing: Signing = None  # type: ignore[assignment]
         self.resharing: Resharing | None = None
-        self.metrics_server = MetricsServer(self.metrics, self.health, self.gauges)
+        self.metrics_server: MetricsServer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
 
@@ -101,10 +108,8 @@ class MpcNode:
         return set(self.transport.connected) if self.transport is not None else set()
 
     def record_abort(self, phase: str, exc: ProtocolAbort) -> None:
-        """Count a protocol failure and its culprits."""
-        self.metrics.failures[f"{phase}-abort"] += 1
-        for culprit in exc.culprits:
-            self.metrics.culprits[culprit] += 1
+        """Count a protocol failure once per culprit (``chainsig_mpc_protocol_failures_total``)."""
+        self.metrics.protocol_failed(phase, exc.culprits)
 
     # -- health -------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -114,13 +119,19 @@ class MpcNode:
                 "connected": sorted(self.online_peers()), "domains": self.secrets.domains(),
                 "pools": self.pools.pool_gauges() if self.pools else {}}
 
-    def gauges(self) -> dict[str, float]:
-        """Gauges of ``/metrics``."""
-        values: dict[str, float] = {"connected_peers": len(self.online_peers()),
-                                    "peer_connections_refused": self.transport.refused if self.transport else 0}
+    def collect_metrics(self) -> None:
+        """Bring the gauges (and counters kept elsewhere) up to date before a scrape."""
+        metrics = self.metrics
+        metrics.peers_connected.set(len(self.online_peers()))
+        if self.transport is not None:  # the transport and indexer keep their own running totals
+            metrics.peer_refused.inc(max(self.transport.refused - metrics.peer_refused.value(), 0))
+        metrics.indexer_rpc_errors.inc(max(self.indexer.rpc_errors - metrics.indexer_rpc_errors.value(), 0))
         if self.pools is not None:
-            values.update(self.pools.pool_gauges())
-        return values
+            pools = self.pools.pool_gauges()
+            metrics.pool_size.set(pools["presignatures_owned"], kind="presignatures", domain="0")
+            metrics.pool_size.set(pools["frost_nonce_sets_owned"], kind="frost_nonce_sets", domain="1")
+            metrics.presignatures_held.set(pools["presignatures_held"])
+            metrics.frost_nonces_held.set(pools["frost_nonces_held"])
 
     # -- running ------------------------------------------------------------------------------
     async def _wait_for_participation(self) -> None:
@@ -149,7 +160,11 @@ class MpcNode:
         self.resharing = Resharing(self)
         metrics_url = None
         if self.config.metrics is not None:
-            metrics_url = await self.metrics_server.start(*self.config.metrics)
+            host, port = self.config.metrics
+            self.metrics_server = MetricsServer(self.metrics.registry, host, port, health=self.health,
+                                                collect=self.collect_metrics)
+            await self.metrics_server.start()
+            metrics_url = self.metrics_server.url
         for coroutine in (self.network.run(), self._follow_state(), self._index(), self._refill()):
             self._spawn(coroutine)
         return {"account_id": self.config.account_id, "participant_id": self.me,
@@ -178,27 +193,24 @@ class MpcNode:
             await asyncio.sleep(0.2)
 
     async def _index(self) -> None:
-        next_height: int | None = None
+        # The indexer retries failed RPC calls itself without skipping a block; anything else
+        # (a bug) is logged and following resumes at the same block (receipts are de-duplicated).
         while True:
             try:
-                head = await self.chain.head()
-                if next_height is None:
-                    next_height = max(head - YIELD_TIMEOUT_BLOCKS, 0)
-                while next_height <= head:
-                    for event in await self.chain.sign_events(next_height):
+                async for event in self.indexer.events():
+                    if isinstance(event, SignRequestEvent):
                         self._on_event(event)
-                    next_height += 1
-            except Exception as exc:  # keep following; the same block is fetched again
-                log.warning("indexer: %s", exc)
+                    elif isinstance(event, BlockEvent):
+                        self.metrics.indexer_height.set(event.height)
+            except Exception:
+                log.exception("indexer stopped after block %s; resuming", self.indexer.last_height)
                 await asyncio.sleep(0.5)
-            await asyncio.sleep(HEAD_POLL)
 
-    def _on_event(self, event: SignEvent) -> None:
+    def _on_event(self, event: SignRequestEvent) -> None:
         if not self.book.add(event):
             return
-        self.metrics.requests[event.domain_id] += 1
-        if self.secrets.active(event.domain_id) is not None:
-            self._spawn(self.signing.handle(event))
+        self.metrics.requests.inc(domain=str(event.domain_id))
+        self._spawn(self.signing.handle(event))
 
     async def run(self) -> None:
         """Start, print the ready line, and serve until SIGINT/SIGTERM."""
@@ -226,6 +238,8 @@ class MpcNode:
                 await task
         if self.transport is not None:
             await self.transport.close()
-        await self.metrics_server.stop()
+        if self.metrics_server is not None:
+            await self.metrics_server.close()
         await self.chain.aclose()
+        await self.indexer.aclose()
         self.store.close()

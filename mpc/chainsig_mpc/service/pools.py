@@ -138,7 +138,7 @@ class PoolKeeper:
         node = self.node
         try:
             protocol = EcdsaPresign(key, signers, owner, label)
-            node.metrics.presign_runs += 1
+            node.metrics.presign_runs.inc()
             presignature = await node.network.run_protocol(f"presign/{label}", protocol, PRESIGN_TIMEOUT)
             node.secrets.presignatures.add(presignature)
         except ProtocolAbort as exc:

@@ -9,20 +9,20 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from ..protocols.signrequest import SignRequest
-from .chain import SignEvent
+from ..node.indexer import SignRequestEvent
 
 MAX_REMEMBERED = 50_000
 
 
 class RequestBook:
-    """Request id → :class:`SignEvent`, with waiting for requests not indexed yet."""
+    """Request id → :class:`SignRequestEvent`, with waiting for requests not indexed yet."""
 
     def __init__(self) -> None:
-        self._events: OrderedDict[str, SignEvent] = OrderedDict()
+        self._events: OrderedDict[str, SignRequestEvent] = OrderedDict()
         self._seen_at: dict[str, float] = {}
         self._waiters: dict[str, asyncio.Event] = {}
 
-    def add(self, event: SignEvent) -> bool:
+    def add(self, event: SignRequestEvent) -> bool:
         """Remember an event; False if it was known already."""
         if event.request_id in self._events:
             return False
@@ -36,7 +36,7 @@ class RequestBook:
             waiter.set()
         return True
 
-    def get(self, request_id: str) -> SignEvent | None:
+    def get(self, request_id: str) -> SignRequestEvent | None:
         """The event, if indexed."""
         return self._events.get(request_id)
 
@@ -49,9 +49,9 @@ class RequestBook:
         event = self._events.get(request_id)
         if event is None:
             raise LookupError(request_id)
-        return SignRequest(request_id, event.payload, event.tweak, event.entropy)
+        return SignRequest(request_id, event.payload, event.tweak, event.random_value)
 
-    async def wait(self, request_id: str, timeout: float) -> SignEvent | None:
+    async def wait(self, request_id: str, timeout: float) -> SignRequestEvent | None:
         """The event, waiting up to ``timeout`` s for the indexer to reach it."""
         if not isinstance(request_id, str) or not 0 < len(request_id) <= 128:
             return None

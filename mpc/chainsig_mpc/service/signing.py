@@ -29,7 +29,7 @@ from chainsig_core.signatures import verify_signature
 from ..protocols.ecdsa import EcdsaCoordinator, EcdsaSigner
 from ..protocols.errors import MessageError, ProtocolAbort, SigningRefusedError
 from ..protocols.frost_session import FrostCoordinator, FrostSigner
-from .chain import YIELD_TIMEOUT_BLOCKS, SignEvent
+from ..node.indexer import SignRequestEvent
 from .network import message_of
 from .requests import coordinator_order
 
@@ -63,26 +63,31 @@ class Signing:
         node.network.handlers["frost.package"] = self.on_frost_package
 
     # -- coordinator ------------------------------------------------------------------------
-    async def handle(self, event: SignEvent) -> None:
-        """Follow one request until it is answered (by anyone), times out, or fails."""
+    async def handle(self, event: SignRequestEvent) -> None:
+        """Follow one request until it is answered (by anyone), times out, or fails; its
+        outcome is counted in ``chainsig_mpc_sign_requests_total``."""
+        outcome = await self._handle(event)
+        self.node.metrics.sign_requests.inc(domain=str(event.domain_id), outcome=outcome)
+
+    async def _handle(self, event: SignRequestEvent) -> str:
         node = self.node
         key = node.secrets.active(event.domain_id)
         if key is None:
-            return
+            return "skipped"
         order = coordinator_order(event.request_id, key.participants)  # holders of this key
         if node.me not in order:
-            return
+            return "skipped"
         await asyncio.sleep(order.index(node.me) * TAKEOVER_DELAY)
         exclude: set[int] = set()
         for _attempt in range(MAX_ATTEMPTS):
             try:
-                if await node.chain.head() > event.block_height + YIELD_TIMEOUT_BLOCKS:
-                    return
-                if not await node.chain.is_pending(event):
-                    return
+                if await node.chain.head() >= event.timeout_height:
+                    return "answered"  # timed out on the contract
+                if not await node.indexer.is_pending(event):
+                    return "answered"
                 signature = await self._sign(event, exclude)
             except Retry as retry:
-                node.metrics.failures[str(retry)[:40]] += 1
+                node.metrics.failures.inc(reason=str(retry)[:40])
                 exclude |= retry.exclude
                 log.info("request %s: attempt failed (%s); retrying", event.request_id[:12], retry)
                 continue
@@ -91,31 +96,33 @@ class Signing:
                 exclude |= set(exc.culprits)
                 continue
             except ChainsigError as exc:
-                node.metrics.failures["rpc"] += 1
+                node.metrics.failures.inc(reason="rpc")
                 log.warning("request %s: %s", event.request_id[:12], exc)
                 await asyncio.sleep(0.5)
                 continue
-            await self._respond(event, signature)
-            return
+            return "signed" if await self._respond(event, signature) else "answered"
+        return "failed"
 
-    async def _respond(self, event: SignEvent, signature: Any) -> None:
+    async def _respond(self, event: SignRequestEvent, signature: Any) -> bool:
         node = self.node
         key = node.secrets.active(event.domain_id)
         assert key is not None
         derived = derive_public_key_from_tweak(key.public_key, event.tweak)
         verify_signature(derived, event.payload, signature)  # never send an unverified signature
         try:
-            await node.chain.call("respond", {"request": event.contract_request(),
+            await node.chain.call("respond", {"request": event.signature_request(),
                                               "response": dict(signature.to_response())})
         except Exception as exc:  # e.g. another coordinator answered first
-            node.metrics.failures["respond"] += 1
+            node.metrics.failures.inc(reason="respond")
             log.info("respond for %s not accepted: %s", event.request_id[:12], exc)
-            return
-        node.metrics.signatures[event.domain_id] += 1
-        node.metrics.observe_latency(time.monotonic() - node.book.seen_at(event.request_id))
+            return False
+        domain = str(event.domain_id)
+        node.metrics.signatures.inc(domain=domain)
+        node.metrics.sign_latency.observe(time.monotonic() - node.book.seen_at(event.request_id), domain=domain)
         log.info("answered request %s (domain %s)", event.request_id[:12], event.domain_id)
+        return True
 
-    async def _sign(self, event: SignEvent, exclude: set[int]) -> Any:
+    async def _sign(self, event: SignRequestEvent, exclude: set[int]) -> Any:
         node = self.node
         key = node.secrets.active(event.domain_id)
         if key is None:

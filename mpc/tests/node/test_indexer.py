@@ -247,3 +247,65 @@ def test_view_errors_are_indexer_errors(run, near_rpc, shapes):
     with pytest.raises(IndexerError, match="query failed"):
         run(indexer.is_pending(sign))
     run(indexer.aclose())
+
+
+def test_lookback_starts_before_the_final_block_so_a_restarted_node_sees_pending_requests(run, near_rpc, shapes):
+    for height in range(1, 12):
+        near_rpc.add_block(height, [[shapes.action_receipt(f"r{height}", "alice.near", CONTRACT,
+                                                           [shapes.function_call("sign", sign_args(f"p{height}"))])]])
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, lookback=4)
+    events = collect(run, indexer)
+    assert [e.block_height for e in events if isinstance(e, SignRequestEvent)] == [8, 9, 10, 11]
+    assert indexer.last_height == 11
+    deep = ContractIndexer(near_rpc.url, CONTRACT, lookback=YIELD_TIMEOUT_BLOCKS)  # reaches below genesis
+    assert [e.height for e in collect(run, deep) if isinstance(e, BlockEvent)] == list(range(1, 12))
+    for opened in (indexer, deep):
+        run(opened.aclose())
+    with pytest.raises(ValueError):
+        ContractIndexer(near_rpc.url, CONTRACT, lookback=-1)
+
+
+@pytest.mark.parametrize("payload", [bytes(32), b"\xff" * 32])  # zero, not below the curve order
+def test_ecdsa_payloads_the_contract_refuses_are_not_requests(run, near_rpc, shapes, payload):
+    near_rpc.add_block(5, [[
+        shapes.action_receipt("r-bad", "eve.near", CONTRACT, [shapes.function_call("sign", sign_args("p", payload))]),
+        shapes.action_receipt("r-legacy-bad", "eve.near", CONTRACT, [shapes.function_call(
+            "sign", {"request": {"path": "p", "payload": list(payload)}})]),
+        shapes.action_receipt("r-good", "eve.near", CONTRACT, [shapes.function_call("sign", sign_args("p"))]),
+    ]])
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=4)
+    events = collect(run, indexer)
+    run(indexer.aclose())
+    assert [e.request_id for e in events if isinstance(e, SignRequestEvent)] == ["r-good"]
+
+
+@pytest.mark.parametrize("request_value", [
+    None, [1], {"path": 5, "payload_v2": {"Ecdsa": "11" * 32}},
+    {"path": "p", "payload_v2": {"Ecdsa": "00" * 32}},             # zero payload
+    {"path": "p", "payload_v2": {"Ecdsa": "ff" * 32}},             # ≥ n
+    {"path": "p", "payload_v2": {"Ecdsa": "11" * 31}},             # short
+    {"path": "p", "payload_v2": {"Eddsa": "11" * 1233}},           # too long
+    {"path": "p", "payload_v2": {"Other": "11"}},
+    {"path": "p", "payload_v2": {"Ecdsa": "11" * 32}, "domain_id": -1},
+    {"path": "p", "payload_v2": {"Ecdsa": "11" * 32}, "domain_id": True},
+    {"path": "p", "payload_v2": {"Ecdsa": "11" * 32}, "domain_id": 0, "key_version": 0},
+    {"path": "p", "payload": [1] * 31},
+])
+def test_sign_arguments_the_contract_refuses(request_value):
+    from chainsig_core.errors import InvalidInputError
+    from chainsig_mpc.node.signargs import parse_sign_request
+
+    with pytest.raises(InvalidInputError):
+        parse_sign_request({"request": request_value})
+
+
+def test_sign_arguments_accepted():
+    from chainsig_mpc.node.signargs import parse_sign_request
+
+    h = "11" * 32
+    assert parse_sign_request({"request": {"path": "p", "payload_v2": {"Ecdsa": h.upper()}, "domain_id": 0}}) == (
+        "p", "Ecdsa", bytes.fromhex(h), 0)
+    assert parse_sign_request({"request": {"path": "", "payload_v2": {"Eddsa": "6869"}, "domain_id": 1}}) == (
+        "", "Eddsa", b"hi", 1)
+    assert parse_sign_request({"request": {"path": "x", "payload": [1] * 32, "key_version": 0}}) == (
+        "x", "Ecdsa", bytes([1] * 32), 0)

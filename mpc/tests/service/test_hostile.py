@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chainsig_mpc.protocols.errors import MessageError
-from chainsig_mpc.service.metrics import Metrics
+from chainsig_mpc.node.metrics import MetricsServer, NodeMetrics
 from chainsig_mpc.service.network import NodeNetwork, encode_envelope
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -74,15 +74,43 @@ def test_dispatcher_survives_anything(run: Run, traffic: list[tuple[int, bytes]]
     run(scenario())
 
 
-def test_prometheus_text() -> None:
-    metrics = Metrics()
-    metrics.requests[0] += 2
-    metrics.signatures[1] += 1
-    metrics.culprits[3] += 1
-    metrics.observe_latency(0.3)
-    text = metrics.prometheus({"presignatures_owned": 5})
-    assert 'chainsig_mpc_requests_total{domain="0"} 2' in text
-    assert 'chainsig_mpc_culprit_total{participant="3"} 1' in text
-    assert 'chainsig_mpc_sign_latency_seconds_bucket{le="0.5"} 1' in text
-    assert 'chainsig_mpc_sign_latency_seconds_bucket{le="0.25"} 0' in text
-    assert "chainsig_mpc_presignatures_owned 5" in text
+def test_service_metrics_names_and_scrape_time_gauges(run: Run) -> None:
+    """The names the devnet tests, benchmarks and docs read, served by the node's endpoint;
+    gauges are collected at each scrape."""
+    import httpx
+
+    metrics = NodeMetrics()
+    metrics.requests.inc(domain="0")
+    metrics.requests.inc(domain="0")
+    metrics.signatures.inc(domain="1")
+    metrics.protocol_failed("sign", [3])
+    metrics.sign_latency.observe(0.3, domain="0")
+    metrics.presign_runs.inc()
+    scrapes = []
+
+    def collect() -> None:
+        scrapes.append(1)
+        metrics.presignatures_held.set(len(scrapes))
+        metrics.pool_size.set(5, kind="presignatures", domain="0")
+
+    async def scenario() -> list[str]:
+        server = MetricsServer(metrics.registry, health=lambda: {"ok": True, "participant_id": 2},
+                               collect=collect)
+        await server.start()
+        try:
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                texts = [(await client.get("/metrics")).text for _ in range(2)]
+                assert (await client.get("/health")).json() == {"status": "ok", "ok": True, "participant_id": 2}
+                return texts
+        finally:
+            await server.close()
+
+    first, second = run(scenario())
+    assert 'chainsig_mpc_requests_total{domain="0"} 2' in first
+    assert 'chainsig_mpc_signatures_total{domain="1"} 1' in first
+    assert 'chainsig_mpc_protocol_failures_total{protocol="sign",culprit="3"} 1' in first
+    assert 'chainsig_mpc_sign_latency_seconds_bucket{domain="0",le="0.5"} 1' in first
+    assert 'chainsig_mpc_sign_latency_seconds_bucket{domain="0",le="0.25"} 0' in first
+    assert "chainsig_mpc_presign_runs_total 1" in first.splitlines()
+    assert 'chainsig_mpc_pool_size{kind="presignatures",domain="0"} 5' in first
+    assert "chainsig_mpc_presignatures_held 1" in first and "chainsig_mpc_presignatures_held 2" in second

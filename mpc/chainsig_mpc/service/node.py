@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 STATE_POLL = 0.3
 INDEXER_POLL = 0.05
 """Seconds between polls for a new final block once the indexer has caught up."""
+RPC_TIMEOUT = 30.0
+"""Seconds for one NEAR RPC call of the indexer (also its ``get_pending_request`` views, which
+a busy RPC node may answer slowly; the same as the ``ChainClient``'s)."""
 READY_LINE = "chainsig-mpc node ready"
 RUNNING_FILE = "running.json"
 """Written to the data dir when the node is ready: its URLs and pid (read by ``mpc status``)."""
@@ -63,7 +66,7 @@ class MpcNode:
         self.identity = config.identity()
         self.chain = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
         self.indexer = ContractIndexer(config.rpc_url, config.contract_id, lookback=YIELD_TIMEOUT_BLOCKS,
-                                       poll_interval=INDEXER_POLL)
+                                       poll_interval=INDEXER_POLL, rpc_timeout=RPC_TIMEOUT)
         self.book = RequestBook()
         self.metrics = NodeMetrics()
         self.me: int | None = None

@@ -28,7 +28,11 @@ class ChainsigGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except click.ClickException as exc:
+            # click quotes user input verbatim: keep its message on one line (no control chars)
+            exc.message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in exc.message)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except ChainsigError as exc:
             error_line(str(exc))

@@ -183,6 +183,7 @@ class NearContractSigner(Signer):
         self._checked_keys: set[str] = set()
         self._clients: dict[str, Any] = {}
         self._client_lock = asyncio.Lock()
+        self._setup_locks: dict[object, asyncio.Lock] = {}
         self._roots: dict[int, PublicKey] = {}
         self.tx_hashes: dict[SignRequest, str] = {}
         """The NEAR transaction hash of each submitted request (for resuming)."""
@@ -207,6 +208,12 @@ class NearContractSigner(Signer):
         """Async :meth:`root_public_key`."""
         if domain_id in self._roots:
             return self._roots[domain_id]
+        async with self._setup_lock(("root", domain_id)):  # one view for a burst of requests
+            if domain_id in self._roots:
+                return self._roots[domain_id]
+            return await self._check_root_key(domain_id)
+
+    async def _check_root_key(self, domain_id: int) -> PublicKey:
         reported = await self.contract_public_key(domain_id)
         configured = self.network.root_public_keys.get(domain_id)
         if configured is not None and configured != reported:
@@ -388,10 +395,23 @@ class NearContractSigner(Signer):
                 self._clients[key.account_id] = base.with_signer(_HashRecordingSigner(key))
             return self._clients[key.account_id]
 
+    def _setup_lock(self, name: object) -> asyncio.Lock:
+        key = (id(asyncio.get_running_loop()), name)  # a lock belongs to one event loop
+        lock = self._setup_locks.get(key)
+        if lock is None:
+            lock = self._setup_locks[key] = asyncio.Lock()
+        return lock
+
     async def _check_access_key(self, client: Any, key: AccessKey) -> None:
         marker = f"{key.account_id}:{key.public_key}"
         if marker in self._checked_keys:
             return
+        async with self._setup_lock(("key", marker)):  # one view for a burst of requests
+            if marker not in self._checked_keys:
+                await self._fetch_access_key(client, key)
+                self._checked_keys.add(marker)
+
+    async def _fetch_access_key(self, client: Any, key: AccessKey) -> None:
         try:
             info = await client.access_key(key.account_id, key.public_key.to_near_string())
         except Exception as exc:
@@ -401,7 +421,6 @@ class NearContractSigner(Signer):
                 f"the key {key.public_key} of {key.account_id} is a function-call access key; "
                 "sign needs a 1 yoctoNEAR deposit, which only a full-access key can attach"
             )
-        self._checked_keys.add(marker)
 
     async def _view(self, method: str, args: Mapping[str, Any]) -> Any:
         client = await self._view_client()

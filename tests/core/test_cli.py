@@ -231,3 +231,10 @@ def test_same_flag_from_two_chains_is_merged(run, chainsig_register_plugin):
     text = " ".join(run("send", "--help").stdout.split())
     assert "[fakechain, fakechain-ed] Fake nonce. | [otherchain] Other: a textual nonce." in text
     assert "--nonce TEXT" in text
+
+
+def test_usage_errors_stay_on_one_line(run):
+    result = run("derive", "a\nb")
+    assert result.exit_code == 2
+    assert len([line for line in result.stderr.splitlines() if line.startswith("Error:")]) == 1
+    assert "a\\nb" in result.stderr

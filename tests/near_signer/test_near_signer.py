@@ -182,3 +182,21 @@ def test_a_lost_answer_is_waited_on_never_resent(fake_near):
     fake_near.near.mode = "lose-answer-once"
     result = signer().sign(SignRequest("alice.testnet", "lost", 1, b"message"))
     assert result.signature and fake_near.near.sign_calls == 1
+
+
+def test_a_burst_of_first_requests_checks_keys_once(fake_near):
+    """Per-account set-up (root-key view, access-key view) runs once for a burst, not once per
+    request: a 1,000-request burst must not start with 2,000 views."""
+    calls: list[str] = []
+    original = fake_near.near.query
+
+    def counting(params):
+        calls.append(params.get("request_type") + ":" + params.get("method_name", ""))
+        return original(params)
+
+    fake_near.near.query = counting
+    fake_near.near.pending_polls = 0
+    results = signer().sign_many([SignRequest("alice.testnet", f"burst-{i}", 0, hashlib.sha256(bytes([i])).digest()) for i in range(12)])
+    assert all(not isinstance(r, SignFailure) for r in results)
+    assert calls.count("call_function:public_key") == 1
+    assert calls.count("view_access_key:") <= 1 + 12  # our check once; near-kit's own nonce fetches

@@ -105,6 +105,12 @@ def ed25519_sign_with_scalar(secret: int, message: bytes) -> Ed25519Signature:
     return Ed25519Signature(big_r + s.to_bytes(32, "little"))
 
 
+@lru_cache(maxsize=1)
+def _warn_once() -> None:
+    """The dev signer's warning, once per process (not once per signer)."""
+    log.warning(DEV_WARNING)
+
+
 class DevSigner(Signer):
     """Signs with the dev root key plus the tweak, in process.
 
@@ -119,7 +125,7 @@ class DevSigner(Signer):
     def __init__(self, network: NearNetwork, seed: str | None = None) -> None:
         super().__init__(network)
         self.seed = seed if seed is not None else dev_seed()
-        log.warning(DEV_WARNING)
+        _warn_once()
 
     def root_public_key(self, domain_id: int) -> PublicKey:
         return dev_root_public_key(Curve.for_domain(domain_id), self.seed)

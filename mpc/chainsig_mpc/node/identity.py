@@ -19,6 +19,7 @@ from chainsig_core.errors import InvalidKeyError
 from chainsig_core.keys import Curve, PublicKey
 
 from .errors import NodeConfigError
+from .secretfile import write_new_secret_file
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -111,17 +112,7 @@ def save_identity(path: Path | str, identity: NodeIdentity) -> Path:
     NodeConfigError
         If the file exists or cannot be written.
     """
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise NodeConfigError(f"TLS identity file {target} already exists; not overwriting it") from None
-    except OSError as exc:
-        raise NodeConfigError(f"cannot write TLS identity file {target}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(identity.to_pem())
-    return target
+    return write_new_secret_file(path, identity.to_pem(), "TLS identity file")
 
 
 def load_identity(path: Path | str) -> NodeIdentity:

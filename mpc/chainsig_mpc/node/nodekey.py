@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NodeKeyError
+from .secretfile import write_new_secret_file
 
 NODE_KEY_BYTES = 32
 DEFAULT_NODE_KEY_ENV = "CHAINSIG_MPC_NODE_KEY"
@@ -101,14 +102,5 @@ def generate_node_key_file(path: Path | str) -> Path:
     NodeKeyError
         If the file exists or cannot be written.
     """
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise NodeKeyError(f"node key file {target} already exists; not overwriting it") from None
-    except OSError as exc:
-        raise NodeKeyError(f"cannot write node key file {target}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(os.urandom(NODE_KEY_BYTES).hex() + "\n")
-    return target
+    data = (os.urandom(NODE_KEY_BYTES).hex() + "\n").encode("ascii")
+    return write_new_secret_file(path, data, "node key file", NodeKeyError)

@@ -45,6 +45,7 @@ from ..errors import (
     SignRequestTimedOutError,
 )
 from ..keys import PublicKey
+from ..sign_args import build_sign_request, parse_sign_request
 from .base import Signer, SignRequest
 
 DEFAULT_SIGN_GAS = 300 * 10**12
@@ -69,14 +70,7 @@ Progress = Callable[[str], None]
 
 def sign_call_args(request: SignRequest) -> dict[str, Any]:
     """The JSON arguments of ``sign`` for ``request`` (v1.signer ≥ 3 format)."""
-    scheme = "Ecdsa" if request.domain_id == 0 else "Eddsa"
-    return {
-        "request": {
-            "path": request.path,
-            "payload_v2": {scheme: request.payload.hex()},
-            "domain_id": request.domain_id,
-        }
-    }
+    return {"request": build_sign_request(request.path, request.domain_id, request.payload)}
 
 
 def request_from_sign_args(account_id: str, args: Mapping[str, Any]) -> SignRequest:
@@ -87,18 +81,11 @@ def request_from_sign_args(account_id: str, args: Mapping[str, Any]) -> SignRequ
     ------
     InvalidInputError
     """
+    inner = args.get("request") if isinstance(args, Mapping) else None
     try:
-        inner = args["request"]
-        path = inner["path"]
-        if "payload_v2" in inner:
-            ((scheme, hex_payload),) = inner["payload_v2"].items()
-            payload = bytes.fromhex(hex_payload)
-            domain_id = int(inner.get("domain_id", 0 if scheme == "Ecdsa" else 1))
-        else:
-            payload = bytes(inner["payload"])
-            domain_id = int(inner.get("key_version", 0))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise InvalidInputError("the transaction is not a v1.signer sign call") from None
+        path, _kind, payload, domain_id = parse_sign_request(inner)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"the transaction is not a v1.signer sign call: {exc}") from None
     return SignRequest(account_id, path, domain_id, payload)
 
 

@@ -56,8 +56,14 @@ class IndexerError(RpcError):
     """The NEAR RPC the indexer follows answered with an error or an unexpected shape."""
 
 
+class ChainRpcError(RpcError):
+    """A read of the node's NEAR RPC (head height, the contract's ``state``) failed: the
+    endpoint is unreachable or timed out, answered with an error, or with an unexpected shape."""
+
+
 __all__ = [
     "BackupError",
+    "ChainRpcError",
     "FrameError",
     "IndexerError",
     "NodeConfigError",

@@ -14,7 +14,9 @@ RPC errors never skip a block: the same height is retried with exponential back-
 same against real NEAR and the devnet host (which serves the same shapes).
 
 A ``sign`` receipt seen is not proof that the contract accepted it (the call can still panic);
-:meth:`ContractIndexer.is_pending` asks the contract's ``get_pending_request`` view.
+:meth:`ContractIndexer.is_pending` asks the contract's ``get_pending_request`` view. A caller
+waits on that answer, so a failing view is retried only briefly (:data:`VIEW_ATTEMPTS` tries,
+back-off from :data:`VIEW_RETRY_DELAY`) before its :class:`IndexerError` reaches the caller.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import base58
 
@@ -39,6 +42,12 @@ log = logging.getLogger(__name__)
 
 YIELD_TIMEOUT_BLOCKS = 200
 """Blocks after which the contract answers a pending request "Request has timed out."."""
+
+VIEW_ATTEMPTS = 3
+"""Tries of a view call (:meth:`ContractIndexer.is_pending`) before its error is raised."""
+VIEW_RETRY_DELAY = 0.1
+"""Seconds before the second try of a view, doubled before each further one (0.1 + 0.2 s of
+back-off in all with 3 tries)."""
 
 _SEEN_RECEIPTS = 100_000
 
@@ -145,6 +154,8 @@ class ContractIndexer:
         from near.rpc import AsyncRpcTransport
 
         self.rpc_url = rpc_url
+        self.endpoint = endpoint_of(rpc_url)
+        """The endpoint as logs and messages show it (the URL may carry an API key)."""
         self.contract_id = contract_id
         if lookback < 0:
             raise ValueError("lookback must be >= 0")
@@ -153,7 +164,7 @@ class ContractIndexer:
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.rpc_errors = 0
-        """RPC calls that failed (each was retried)."""
+        """RPC calls that failed (including view tries whose error reached the caller)."""
         self._rpc = AsyncRpcTransport(rpc_url, timeout=rpc_timeout, retries=0)
         self._seen: OrderedDict[str, None] = OrderedDict()
 
@@ -184,16 +195,23 @@ class ContractIndexer:
     async def is_pending(self, event: SignRequestEvent) -> bool:
         """Whether the contract still waits for an answer to ``event`` (``get_pending_request``).
 
+        A failed RPC call is tried again, :data:`VIEW_ATTEMPTS` times in all with a short
+        back-off (each try is bounded by ``rpc_timeout``).
+
         Raises
         ------
         IndexerError
-            If the view call fails.
+            If the last try fails too (unreachable, timed out, any JSON-RPC error — the
+            contract's refusal of the view included), or the answer carries a view error or
+            has an unexpected shape (not retried: the same question gets the same answer).
         """
         args = json.dumps({"request": event.signature_request()}).encode()
         result = await self._call_view({
             "request_type": "call_function", "finality": "final", "account_id": self.contract_id,
             "method_name": "get_pending_request", "args_base64": base64.b64encode(args).decode(),
         })
+        if isinstance(result, Mapping) and result.get("error"):
+            raise IndexerError(f"get_pending_request failed: {_one_line(result['error'])}")
         try:
             value = json.loads(bytes(result["result"]))
         except (KeyError, TypeError, ValueError):
@@ -201,10 +219,23 @@ class ContractIndexer:
         return value is not None
 
     async def _call_view(self, params: dict[str, Any]) -> Any:
-        try:
-            return await self._call("query", params)
-        except _Unknown:
-            raise IndexerError("the RPC node does not know the final block") from None
+        delay = VIEW_RETRY_DELAY
+        attempt = 1
+        while True:
+            try:
+                return await self._call("query", params)
+            except _Unknown:
+                error = IndexerError("the RPC node does not know the final block")
+            except IndexerError as exc:
+                error = exc
+            self.rpc_errors += 1
+            if attempt >= VIEW_ATTEMPTS:
+                raise error
+            log.warning("NEAR RPC %s: %s; view retry %d of %d in %.1f s",
+                        self.endpoint, error, attempt, VIEW_ATTEMPTS - 1, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+            attempt += 1
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -219,7 +250,7 @@ class ContractIndexer:
                 return await call()
             except IndexerError as exc:
                 self.rpc_errors += 1
-                log.warning("NEAR RPC %s: %s; retrying in %.1f s", self.rpc_url, exc, delay)
+                log.warning("NEAR RPC %s: %s; retrying in %.1f s", self.endpoint, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
 
@@ -232,11 +263,15 @@ class ContractIndexer:
             code = getattr(exc, "code", None)
             if code in ("UNKNOWN_BLOCK", "UNKNOWN_CHUNK"):
                 raise _Unknown(code) from None
-            raise IndexerError(f"{method} failed: {_one_line(exc)}") from None
+            raise IndexerError(f"{method} failed: {self._scrub(exc)}") from None
         except near.NearError as exc:
-            raise IndexerError(f"{method} failed: {_one_line(exc)}") from None
+            raise IndexerError(f"{method} failed: {self._scrub(exc)}") from None
         except Exception as exc:  # httpx, malformed JSON: the endpoint is unusable right now
-            raise IndexerError(f"{method} failed: {type(exc).__name__}: {_one_line(exc)}") from None
+            raise IndexerError(f"{method} failed: {type(exc).__name__}: {self._scrub(exc)}") from None
+
+    def _scrub(self, exc: BaseException) -> str:
+        # near-kit names the full URL in some messages ("Non-JSON response from <url>").
+        return _one_line(str(exc).replace(self.rpc_url, self.endpoint))
 
     async def _final_height(self) -> int:
         try:
@@ -347,8 +382,22 @@ def _respond_event(receipt_id: str, predecessor: Any, args: Any, height: int, bl
     return RespondEvent(receipt_id, str(predecessor), request, response, height, block_hash)
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: object) -> str:
     return " ".join(str(exc).split())[:300]
+
+
+def endpoint_of(rpc_url: str) -> str:
+    """``scheme://host[:port]`` of an RPC URL, for messages and logs: without user info, path,
+    query or fragment, any of which may hold a provider's API key."""
+    try:
+        parts = urlsplit(rpc_url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "<malformed RPC URL>"
+    if not parts.scheme or not host:
+        return "<malformed RPC URL>"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 class RequestTracker:

@@ -237,16 +237,102 @@ def test_a_node_without_a_final_block_is_retried_not_fatal(run, near_rpc):
     run(go())
 
 
-def test_view_errors_are_indexer_errors(run, near_rpc, shapes):
+def test_view_errors_are_indexer_errors_after_the_last_try(run, near_rpc, shapes):
     from chainsig_mpc.node.errors import IndexerError
+    from chainsig_mpc.node.indexer import VIEW_ATTEMPTS
 
     populate(near_rpc, shapes)
     indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=102)
     sign = next(e for e in collect(run, indexer) if isinstance(e, SignRequestEvent))
-    near_rpc.fail(1, "internal")
-    with pytest.raises(IndexerError, match="query failed"):
+    near_rpc.server.clear()
+    near_rpc.fail(VIEW_ATTEMPTS, "internal")
+    with pytest.raises(IndexerError, match=r"^query failed: RPC error \[INTERNAL_ERROR\]") as raised:
         run(indexer.is_pending(sign))
+    assert "\n" not in str(raised.value)
+    assert len(near_rpc.requested("query")) == VIEW_ATTEMPTS and indexer.rpc_errors == VIEW_ATTEMPTS
+    assert run(indexer.is_pending(sign)) is False  # the RPC is back: the next question is answered
     run(indexer.aclose())
+
+
+@pytest.mark.parametrize("failure", ["http500", "internal", "garbage", "timeout_error"])
+def test_is_pending_survives_transient_rpc_failures(run, near_rpc, shapes, failure, caplog):
+    import time
+
+    from chainsig_mpc.node.indexer import VIEW_ATTEMPTS
+
+    populate(near_rpc, shapes)
+    indexer = ContractIndexer(near_rpc.url, CONTRACT, start_height=102)
+    sign = next(e for e in collect(run, indexer) if isinstance(e, SignRequestEvent))
+    near_rpc.pending_views[json.dumps(sign.signature_request(), sort_keys=True)] = 7
+    near_rpc.server.clear()
+    near_rpc.fail(VIEW_ATTEMPTS - 1, failure)
+    started = time.monotonic()
+    assert run(indexer.is_pending(sign)) is True  # the answer after the failures, not a default
+    assert time.monotonic() - started < 2.0
+    assert len(near_rpc.requested("query")) == VIEW_ATTEMPTS
+    assert indexer.rpc_errors == VIEW_ATTEMPTS - 1
+    assert "view retry" in caplog.text
+    run(indexer.aclose())
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_is_pending_against_a_down_rpc_is_one_clear_error_without_the_url_secret(run, caplog):
+    import time
+
+    from chainsig_mpc.node.errors import IndexerError
+    from chainsig_mpc.node.indexer import VIEW_ATTEMPTS
+
+    free_port = _closed_port()
+    url = f"http://127.0.0.1:{free_port}/v3/SECRET-PATH?apikey=SECRET-QUERY"
+    indexer = ContractIndexer(url, CONTRACT, rpc_timeout=1)
+    started = time.monotonic()
+    with pytest.raises(IndexerError) as raised:
+        run(indexer.is_pending(_sign("r", 5)))
+    assert time.monotonic() - started < 2.0
+    message = str(raised.value)
+    assert message.startswith("query failed: ") and "\n" not in message
+    assert isinstance(raised.value, ConnectionError)
+    assert indexer.rpc_errors == VIEW_ATTEMPTS
+    assert "SECRET" not in message and "SECRET" not in caplog.text
+    assert f"http://127.0.0.1:{free_port}" in caplog.text  # the endpoint is still named
+    run(indexer.aclose())
+
+
+def test_a_view_error_in_the_answer_is_not_retried(run, near_rpc):
+    from chainsig_core.testing.http_server import CannedResponse
+    from chainsig_mpc.node.errors import IndexerError
+
+    near_rpc.server.add("POST", "/", json={"jsonrpc": "2.0", "id": "1", "result": {
+        "error": "wasm execution failed with error: MethodNotFound", "logs": [], "block_height": 1}})
+    indexer = ContractIndexer(near_rpc.url, CONTRACT)
+    with pytest.raises(IndexerError, match="^get_pending_request failed: wasm execution failed"):
+        run(indexer.is_pending(_sign("r", 5)))
+    assert len(near_rpc.server.requests) == 1 and indexer.rpc_errors == 0
+    near_rpc.server.add("POST", "/", handler=lambda _r: CannedResponse(json={"jsonrpc": "2.0", "id": "1", "result": {}}))
+    with pytest.raises(IndexerError, match="unexpected shape"):
+        run(indexer.is_pending(_sign("r", 5)))
+    run(indexer.aclose())
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://rpc.mainnet.near.org", "https://rpc.mainnet.near.org"),
+    ("https://user:pw@near.example.com:8443/v1/KEY?token=KEY#KEY", "https://near.example.com:8443"),
+    ("http://[::1]:3030/", "http://[::1]:3030"),
+    ("not a url", "<malformed RPC URL>"),
+    ("http://host:notaport/", "<malformed RPC URL>"),
+])
+def test_endpoint_of_drops_everything_that_may_hold_a_key(url, shown):
+    from chainsig_mpc.node.indexer import endpoint_of
+
+    assert endpoint_of(url) == shown
 
 
 def test_lookback_starts_before_the_final_block_so_a_restarted_node_sees_pending_requests(run, near_rpc, shapes):

@@ -16,6 +16,7 @@ import json
 import socket
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,16 +100,21 @@ def init_nodes(host_dir: Path, nodes_dir: Path, description: dict[str, Any],
     return configs
 
 
-def start_nodes(configs: list[Path], logs: Path, services: list[ServiceProcess]) -> list[dict[str, Any]]:
+def start_nodes(configs: list[Path], logs: Path, services: list[ServiceProcess],
+                extra_args: Mapping[Path, Sequence[str]] | None = None) -> list[dict[str, Any]]:
     """Start one ``chainsig mpc node`` process per config (all at once, then wait for each
     ready line); appends them to ``services``. Returns the ``nodes`` entries of the description.
+    ``extra_args`` adds arguments to the nodes of some configs (tests start a misbehaving node
+    with ``--insecure-corrupt``).
 
     Raises
     ------
     DevnetError
         If a node does not become ready (the nodes launched are stopped).
     """
-    launched = [launch_service(f"mpc-{c.parent.name}", chainsig_argv("mpc", "node", "--config", str(c)), logs)
+    extra_args = extra_args or {}
+    launched = [launch_service(f"mpc-{c.parent.name}",
+                               chainsig_argv("mpc", "node", "--config", str(c), *extra_args.get(c, ())), logs)
                 for c in configs]
     nodes = []
     try:
@@ -161,6 +167,35 @@ def wait_until_running(rpc_url: str, contract_id: str, services: list[ServicePro
         time.sleep(0.2)
     phase = next(iter(state)) if isinstance(state, dict) else state
     raise DevnetError(f"the MPC nodes did not finish key generation within {timeout:.0f} s (state: {phase})")
+
+
+def wait_until_nodes_running(nodes: list[dict[str, Any]], domain_ids: list[int],
+                             timeout: float = 30.0) -> None:
+    """Poll each node's ``/health`` until it reports Running with a share of every domain:
+    the contract turns Running a poll before the nodes see it and commit their shares.
+
+    Raises
+    ------
+    DevnetError
+        If a node does not report it within ``timeout`` seconds.
+    """
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        if not node.get("metrics_url"):
+            continue  # a node without a metrics endpoint cannot be asked
+        while True:
+            try:
+                health = httpx.get(node["metrics_url"] + "/health", timeout=5).json()
+                if health.get("state") == "Running" and set(domain_ids) <= set(health.get("domains", [])):
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise DevnetError(f"{node['account_id']} did not report Running with its key shares "
+                                  f"within {timeout:.0f} s (see its log)")
+            time.sleep(0.1)
 
 
 def root_keys(running: dict[str, Any]) -> dict[int, str]:

@@ -94,14 +94,16 @@ class Devnet:
 
     # -- signing ---------------------------------------------------------------------------
     def sign_batch(self, label: str, count: int, *, accounts: tuple[str, ...] = ACCOUNTS,
-                   timeout_retries: int = 0, warm_up: bool = True) -> list[Any]:
-        """``count`` concurrent requests (ECDSA/EdDSA alternating, accounts round robin), each
-        verified under its derived key; returns the results or the exceptions, in order."""
+                   timeout_retries: int = 0, warm_up: bool = True, domains: tuple[int, ...] = (0, 1)) -> list[Any]:
+        """``count`` concurrent requests (domains and accounts round robin: ECDSA/EdDSA alternate
+        by default), each verified under its derived key; returns the results or the
+        exceptions, in order."""
         return asyncio.run(self.sign_batch_async(label, count, accounts=accounts, timeout_retries=timeout_retries,
-                                                 warm_up=warm_up))
+                                                 warm_up=warm_up, domains=domains))
 
     async def sign_batch_async(self, label: str, count: int, *, accounts: tuple[str, ...] = ACCOUNTS,
-                               timeout_retries: int = 0, warm_up: bool = True) -> list[Any]:
+                               timeout_retries: int = 0, warm_up: bool = True,
+                               domains: tuple[int, ...] = (0, 1)) -> list[Any]:
         from chainsig_core.kdf import derive_public_key
         from chainsig_core.signatures import verify_signature
         from chainsig_core.signers import get_signer
@@ -114,7 +116,7 @@ class Devnet:
                 await signer.sign_async(sign_request(account, f"{label}-warm-up", 1, b"warm-up"))
 
         async def one(i: int) -> Any:
-            domain_id, account = i % 2, accounts[i % len(accounts)]
+            domain_id, account = domains[i % len(domains)], accounts[i % len(accounts)]
             payload = request_payload(f"{label}-{i}", domain_id)
             request = sign_request(account, f"{label}-{i}", domain_id, payload)
             try:  # a request that neither answers nor times out on chain is a failure, not a hang
@@ -151,9 +153,11 @@ class Devnet:
         os.kill(service.pid, signal.SIGKILL)
         return service
 
-    def restart_node(self, index: int, timeout: float = 90.0) -> None:
-        """Start node ``index`` again from its config (same store, same identity)."""
-        self.restart_service(f"mpc-node{index}", r'{"ready"', timeout=timeout)
+    def restart_node(self, index: int, timeout: float = 90.0, extra_args: tuple[str, ...] = ()) -> None:
+        """Start node ``index`` again from its config (same store, same identity), with
+        ``extra_args`` added (e.g. ``--insecure-corrupt frost-share``)."""
+        self.restart_service(f"mpc-node{index}", r'{"ready"', timeout=timeout,
+                             edit=lambda argv: [*argv, *extra_args])
 
     def restart_host(self, timeout: float = 60.0) -> None:
         """Start the NEAR host again on its data dir and on the same port (the nodes and the

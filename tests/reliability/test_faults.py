@@ -130,3 +130,52 @@ def payload(text: str, domain_id: int) -> bytes:
     import hashlib
 
     return hashlib.sha256(text.encode()).digest() if domain_id == 0 else text.encode()
+
+
+def test_a_node_whose_store_is_lost_refuses_to_sign_and_a_refresh_restores_it(devnet_factory: Any) -> None:
+    """Node 2's store is deleted (and its process restarted): it holds no share, refuses every
+    signing request, and the other four keep signing; a reshare of the same participant set
+    (``mpc vote new-parameters`` without changes, by the governance threshold) gives it a new
+    share of the same keys, and it signs again."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    net = devnet_factory(block_ms=FAST_BLOCKS)
+    lost = net.description["nodes"][2]
+    net.kill_node(2)
+    for path in (net.root / "nodes" / "node2").glob("store.sqlite*"):
+        path.unlink()
+    net.restart_node(2)
+    net.wait_connected()
+    assert net.health(lost)["domains"] == []
+
+    assert_all_signed(net.sign_batch("store-lost", 12))
+    log = max((net.root / "logs").glob("mpc-node2-restart-*.log"), key=lambda p: p.stat().st_mtime)
+    others = [n for i, n in enumerate(net.description["nodes"]) if i != 2]
+    refused = sum(float(v) for n in others for v in re.findall(
+        r'(?m)^chainsig_mpc_failures_total\{reason="a signer refused"\} (\S+)$', net.metrics_text(n)))
+    assert refused > 0 or "no share" in log.read_text(), "node 2 was never asked: the test proved nothing"
+
+    for voter in ("node0", "node1", "node3"):  # the governance threshold: 3 of 5
+        done = subprocess.run([sys.executable, "-m", "chainsig_core", "mpc", "vote", "new-parameters",
+                               "--config", str(net.root / "nodes" / voter / "node.toml"), "--json"],
+                              capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "CHAINSIG_CONFIG": str(net.config)})
+        assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 180
+    while True:
+        state = net.view("state", {})
+        if "Running" in state and state["Running"]["keyset"]["epoch_id"] == 1:
+            break
+        assert time.monotonic() < deadline, f"the refresh did not complete: {json.dumps(state)[:300]}"
+        time.sleep(0.5)
+    from chainsig_core.devnet.mpc_nodes import root_keys, wait_until_nodes_running
+
+    assert root_keys(state["Running"]) == {d["id"]: d["public_key"] for d in net.description["domains"]}
+    wait_until_nodes_running(net.description["nodes"], [0, 1])
+    assert net.health(lost)["epoch"] == 1
+    for i in (1, 3, 4):  # node 2 is needed now: only it and node 0 are left (FROST, K = 2)
+        net.kill_node(i)
+    assert_all_signed(net.sign_batch("store-restored", 2, domains=(1,), warm_up=False))

@@ -214,6 +214,15 @@ class NodeMetrics:
         self.protocol_failures: Counter = r.register(Counter(
             "chainsig_mpc_protocol_failures_total", "Protocol runs that aborted, by protocol and "
             "the culprit participant the checks named ('unknown' if none).", ["protocol", "culprit"]))
+        self.peer_exclusions: Counter = r.register(Counter(
+            "chainsig_mpc_peer_exclusions_total", "Peers this node left out of its signer sets, by "
+            "peer and reason (sign/presign: named by a check; ecdsa-share: found by elimination "
+            "after ECDSA signatures that did not verify).", ["peer", "reason"]))
+        self.peers_excluded: Gauge = r.register(Gauge(
+            "chainsig_mpc_peers_excluded", "Peers currently left out of this node's signer sets."))
+        self.messages_dropped: Counter = r.register(Counter(
+            "chainsig_mpc_messages_dropped_total", "Peer messages dropped as malformed or invalid "
+            "(the peer stays connected)."))
         self.presign_runs: Counter = r.register(Counter(
             "chainsig_mpc_presign_runs_total", "Presignature generation runs this node started."))
         self.dkg_runs: Counter = r.register(Counter(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from .faults import MODES as FAULT_MODES
+
 
 @click.command("import")
 @click.option("--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -56,9 +58,13 @@ def import_command(data_dir: Path, account_id: str, account_key_file: Path, tls_
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The node's TOML config (from mpc init).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info", show_default=True)
-def node_command(config_path: Path, log_level: str) -> None:
+@click.option("--insecure-corrupt", "corrupt", multiple=True, type=click.Choice(FAULT_MODES),
+              help="TEST ONLY, insecure: make this node send corrupted shares of this kind "
+                   "(repeatable), to test that the other nodes name and exclude it.")
+def node_command(config_path: Path, log_level: str, corrupt: tuple[str, ...]) -> None:
     """Run the node in the foreground until SIGINT/SIGTERM."""
     from .config import load_node_config
+    from .faults import Faults
     from .node import MpcNode
 
     logging.basicConfig(level=getattr(logging, log_level.upper()), stream=sys.stderr, force=True,
@@ -67,8 +73,11 @@ def node_command(config_path: Path, log_level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config = load_node_config(config_path)
 
+    faults = Faults(frozenset(corrupt))
+    faults.warn()
+
     async def main() -> None:
-        await MpcNode(config).run()
+        await MpcNode(config, faults).run()
 
     asyncio.run(main())
 

@@ -29,6 +29,7 @@ from ..node.errors import TransportError
 from ..protocols.errors import MessageError, ProtocolAbort
 from ..protocols.messages import Message, decode
 from ..protocols.rounds import RoundProtocol
+from .faults import Faults
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +106,14 @@ class NodeNetwork:
         ``send(peer, bytes)`` and ``recv()``).
     me:
         This node's participant id.
+    faults:
+        Test-only misbehaviour applied to the protocols this node runs (none by default).
     """
 
-    def __init__(self, transport: Any, me: int) -> None:
+    def __init__(self, transport: Any, me: int, faults: Faults = Faults()) -> None:
         self.transport = transport
         self.me = me
+        self.faults = faults
         self.handlers: dict[str, Handler] = {}
         self._sessions: dict[str, asyncio.Queue[tuple[int, Message]]] = {}
         self._early: dict[str, list[tuple[float, int, Message]]] = {}
@@ -225,6 +229,7 @@ class NodeNetwork:
             queue.put_nowait((peer, message))
         heard: set[int] = set()
         deadline = time.monotonic() + timeout
+        self.faults.tamper_protocol(protocol)
         try:
             for message in protocol.start():
                 self.send_message("round", tag, message, protocol.participants)

@@ -28,6 +28,7 @@ from ..node.transport import Peer, PeerTransport
 from ..protocols.errors import ProtocolAbort
 from .chain import ChainClient, participants_of
 from .config import NodeConfig
+from .faults import Faults
 from .lifecycle import Lifecycle
 from .network import NodeNetwork
 from .persistence import NodeSecrets
@@ -36,6 +37,7 @@ from .requests import RequestBook
 from .resharing import Resharing
 from .signing import Signing
 from .store import NodeStore
+from .suspects import EXCLUSION_SECONDS, Exclusion, SignerSuspicion
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,14 @@ class MpcNode:
     ----------
     config:
         The parsed node config.
+    faults:
+        Test-only misbehaviour (``--insecure-corrupt``); none by default.
     """
 
-    def __init__(self, config: NodeConfig) -> None:
+    def __init__(self, config: NodeConfig, faults: Faults = Faults()) -> None:
         self.config = config
+        self.faults = faults
+        self.suspicion: SignerSuspicion | None = None  # set once the participant id is known
         self.store = NodeStore(config.store_path, config.node_key.load())
         self.secrets = NodeSecrets(self.store)
         self.identity = config.identity()
@@ -110,9 +116,24 @@ class MpcNode:
         """Peers with an established outgoing connection."""
         return set(self.transport.connected) if self.transport is not None else set()
 
+    def signing_peers(self, needed: int) -> set[int]:
+        """Online peers that may join a signer set: without the excluded ones, unless fewer
+        than ``needed`` would remain (:meth:`SignerSuspicion.usable`)."""
+        online = self.online_peers()
+        return self.suspicion.usable(online, needed) if self.suspicion is not None else online
+
     def record_abort(self, phase: str, exc: ProtocolAbort) -> None:
-        """Count a protocol failure once per culprit (``chainsig_mpc_protocol_failures_total``)."""
+        """Count a protocol failure once per culprit (``chainsig_mpc_protocol_failures_total``);
+        a culprit named while signing or presigning is excluded from signer sets."""
         self.metrics.protocol_failed(phase, exc.culprits)
+        if self.suspicion is not None and phase in ("sign", "presign"):
+            for culprit in exc.culprits:
+                self.suspicion.exclude(culprit, phase)
+
+    def _on_exclude(self, exclusion: Exclusion) -> None:
+        self.metrics.peer_exclusions.inc(peer=str(exclusion.peer), reason=exclusion.reason)
+        log.warning("peer %s excluded from signer sets (%s) for %.0f s", exclusion.peer,
+                    exclusion.reason, EXCLUSION_SECONDS)
 
     # -- health -------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -120,15 +141,21 @@ class MpcNode:
         return {"ok": True, "account_id": self.config.account_id, "participant_id": self.me,
                 "state": self.lifecycle.state_name, "epoch": self.lifecycle.epoch,
                 "connected": sorted(self.online_peers()), "domains": self.secrets.domains(),
-                "pools": self.pools.pool_gauges() if self.pools else {}}
+                "pools": self.pools.pool_gauges() if self.pools else {},
+                "excluded": [{"peer": e.peer, "reason": e.reason}
+                             for e in (self.suspicion.exclusions() if self.suspicion else [])],
+                **({"insecure_corrupt": sorted(self.faults.modes)} if self.faults else {})}
 
     def collect_metrics(self) -> None:
         """Bring the gauges (and counters kept elsewhere) up to date before a scrape."""
         metrics = self.metrics
         metrics.peers_connected.set(len(self.online_peers()))
+        metrics.peers_excluded.set(len(self.suspicion.excluded()) if self.suspicion else 0)
         if self.transport is not None:  # the transport and indexer keep their own running totals
             metrics.peer_refused.inc(max(self.transport.refused - metrics.peer_refused.value(), 0))
         metrics.indexer_rpc_errors.inc(max(self.indexer.rpc_errors - metrics.indexer_rpc_errors.value(), 0))
+        if self.network is not None:
+            metrics.messages_dropped.inc(max(self.network.dropped - metrics.messages_dropped.value(), 0))
         if self.pools is not None:
             pools = self.pools.pool_gauges()
             metrics.pool_size.set(pools["presignatures_owned"], kind="presignatures", domain="0")
@@ -157,7 +184,8 @@ class MpcNode:
         host, port = self.config.listen or (own.host, own.port)
         self.transport = PeerTransport(self.identity, self.me, lambda: self.participants, host, port)
         await self.transport.start()
-        self.network = NodeNetwork(self.transport, self.me)
+        self.network = NodeNetwork(self.transport, self.me, faults=self.faults)
+        self.suspicion = SignerSuspicion(self.me, self._on_exclude)
         self.pools = PoolKeeper(self)
         self.signing = Signing(self)
         self.resharing = Resharing(self)

@@ -88,10 +88,10 @@ class PoolKeeper:
     def refill(self) -> None:
         """Start refills below the low-water marks (called periodically)."""
         node = self.node
-        online = sorted(node.online_peers())
         key = node.secrets.active(ECDSA_DOMAIN)
         if key is not None and node.me in key.participants:
             size = 2 * key.threshold - 1
+            online = sorted(node.signing_peers(size - 1))  # excluded peers get no new material
             candidates = [p for p in online if p in key.participants]
             # count only what is usable now: sets with a down node do not sign (they are kept for
             # when it returns, up to MAX_OWNED in all)
@@ -109,6 +109,7 @@ class PoolKeeper:
                 self._refilling = False
         fkey = node.secrets.active(FROST_DOMAIN)
         if fkey is not None and node.me in fkey.participants:
+            online = sorted(node.signing_peers(fkey.threshold - 1))
             sets = self.complete_nonce_sets()
             usable = sum(n for s, n in sets.items() if set(s) - {node.me} <= set(online))
             loop = asyncio.get_running_loop()

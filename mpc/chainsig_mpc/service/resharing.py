@@ -13,7 +13,9 @@ commits it then; a leaver erases its share at that point).
 Dealers: every old participant in attempt 0; a silent one makes the attempt time out, the
 nodes vote to abort, and each later attempt leaves out one old participant in turn
 (:func:`dealers_for_attempt`), so a dead node that the vote removes stops blocking the reshare
-within n attempts (each costs :data:`RESHARE_TIMEOUT`). A dead node that stays in the new set
+within n attempts (each costs :data:`RESHARE_TIMEOUT`). An old participant that lost its share
+(deleted store) votes to abort every attempt in which it would deal, at once, so a reshare of
+the same set (a refresh) gives it a new share within n quick attempts. A dead node that stays in the new set
 cannot be resharing's receiver: remove it first.
 """
 
@@ -87,6 +89,9 @@ class Resharing:
                     log.warning("start_reshare_instance failed: %s", exc)
             return
         marker = (epoch, domain["id"], instance["attempt_id"])
+        for (e, d, a), stale in self._tasks.items():  # the contract moved on: stop waiting
+            if e == epoch and d == domain["id"] and a < marker[2] and not stale.done():
+                stale.cancel()
         task = self._tasks.get(marker)
         if marker in self._done or node.me in instance["completed"] or (task is not None and not task.done()):
             return
@@ -114,6 +119,18 @@ class Resharing:
                 dealers = dealers_for_attempt(old_ids, len(commitment), attempt)
                 if me not in dealers and me not in new_ids:
                     self._done.add(marker)  # a leaver left out of this attempt's dealers
+                    return
+                if me in dealers and old_share is None:
+                    # An old participant that lost its share (store deleted) cannot deal: abort
+                    # at once instead of letting the others time out; a later attempt leaves it
+                    # out of the dealers and it receives a new share like a joiner.
+                    log.warning("domain %s: this node holds no share of the old key, so it cannot "
+                                "deal in reshare attempt %s; voting to abort the attempt", domain_id, attempt)
+                    self._done.add(marker)
+                    try:
+                        await node.chain.call("vote_abort_key_event_instance", {"key_event_id": key_event_id})
+                    except Exception as abort_exc:  # the others' timeout aborts it then
+                        log.info("vote_abort_key_event_instance: %s", abort_exc)
                     return
                 protocol = Reshare(
                     old_commitment=commitment, old_commitment_hash=commitment_hash(commitment),

@@ -11,7 +11,8 @@ whose signer set is entirely online and not excluded; FROST takes a complete set
 commitments. Signers take h, ε, ρ from their **own** indexer (waiting briefly if it lags), mark
 the presignature or nonce consumed in the fsynced store before the share leaves, and answer.
 A refusal or a silent signer makes the coordinator retry with other material that avoids that
-signer. The protocols verify the signature under the derived key; the node verifies again
+signer; a signer whose share fails a check is named and excluded from this node's signer sets
+(FROST at once, ECDSA by elimination — :mod:`.suspects`). The protocols verify the signature under the derived key; the node verifies again
 before it calls ``respond`` from its own account.
 """
 
@@ -22,7 +23,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from chainsig_core.errors import ChainsigError
+from chainsig_core.errors import ChainsigError, RpcError
 from chainsig_core.kdf import derive_public_key_from_tweak
 from chainsig_core.signatures import verify_signature
 
@@ -44,14 +45,19 @@ SHARE_TIMEOUT = 5.0
 LOOKUP_WAIT = 10.0
 MATERIAL_WAIT = 3.0
 MAX_ATTEMPTS = 4
+RPC_OUTAGE_LIMIT = 60.0
+"""Seconds a request is followed through NEAR RPC failures (they spend no attempt); past
+this the contract's 200-block timeout has answered it anyway on any realistic block time."""
 
 
 class Retry(Exception):
-    """An attempt failed; retry without ``exclude``."""
+    """An attempt failed; retry without ``exclude`` (for the rest of the request) and without
+    ``avoid_next`` (only in the next attempt: a guess among suspects)."""
 
-    def __init__(self, reason: str, exclude: set[int]) -> None:
+    def __init__(self, reason: str, exclude: set[int], avoid_next: set[int] | None = None) -> None:
         super().__init__(reason)
         self.exclude = exclude
+        self.avoid_next = avoid_next or set()
 
 
 class Signing:
@@ -79,24 +85,37 @@ class Signing:
             return "skipped"
         await asyncio.sleep(order.index(node.me) * TAKEOVER_DELAY)
         exclude: set[int] = set()
-        for _attempt in range(MAX_ATTEMPTS):
+        avoid_next: set[int] = set()
+        attempts, outage_until, backoff = 0, time.monotonic() + RPC_OUTAGE_LIMIT, 0.5
+        while attempts < MAX_ATTEMPTS:
+            attempts += 1
             try:
                 if await node.chain.head() >= event.timeout_height:
                     return "answered"  # timed out on the contract
                 if not await node.indexer.is_pending(event):
                     return "answered"
-                signature = await self._sign(event, exclude)
+                signature = await self._sign(event, exclude | avoid_next)
             except Retry as retry:
                 node.metrics.failures.inc(reason=str(retry)[:40])
                 exclude |= retry.exclude
+                avoid_next = retry.avoid_next
                 log.info("request %s: attempt failed (%s); retrying", event.request_id[:12], retry)
                 continue
             except ProtocolAbort as exc:
                 node.record_abort("sign", exc)
                 exclude |= set(exc.culprits)
                 continue
-            except ChainsigError as exc:
+            except RpcError as exc:  # the NEAR RPC, not the signers: do not spend an attempt
                 node.metrics.failures.inc(reason="rpc")
+                log.warning("request %s: %s", event.request_id[:12], exc)
+                if time.monotonic() > outage_until:
+                    return "failed"
+                attempts -= 1
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            except ChainsigError as exc:
+                node.metrics.failures.inc(reason="error")
                 log.warning("request %s: %s", event.request_id[:12], exc)
                 await asyncio.sleep(0.5)
                 continue
@@ -128,16 +147,14 @@ class Signing:
         if key is None:
             raise Retry("no key share for this domain", set())
         deadline = time.monotonic() + MATERIAL_WAIT
+        others_needed = (2 * key.threshold - 2) if event.domain_id == 0 else key.threshold - 1
         while True:
-            online = (set(node.online_peers()) | {node.me}) - exclude
+            online = (node.signing_peers(others_needed) | {node.me}) - exclude
             if event.domain_id == 0:
                 material = node.secrets.presignatures.take_for_owner(
                     0, key.epoch, node.me, exclude=lambda s: not set(s) <= online)
                 if material is not None:
-                    coordinator = EcdsaCoordinator(key, node.secrets.presignatures, node.store,
-                                                   node.book.lookup)
-                    messages = coordinator.start(event.request_id, material)
-                    return await self._collect(coordinator, messages, "ecdsa.request")
+                    return await self._sign_ecdsa(event, key, material)
             else:
                 sets = node.pools.complete_nonce_sets()
                 usable = [s for s, n in sets.items() if n > 0 and set(s) <= online]
@@ -149,6 +166,26 @@ class Signing:
             if time.monotonic() > deadline:
                 raise Retry("no signing material for an online signer set", set())
             await asyncio.sleep(0.1)
+
+    async def _sign_ecdsa(self, event: SignRequestEvent, key: Any, material: Any) -> Any:
+        """One ECDSA attempt with ``material``; a signature that does not verify cannot name
+        its culprit (MPC-PROTOCOLS.md §4), so the node's suspicion record chooses whom the
+        retry leaves out (:meth:`~.suspects.SignerSuspicion.ecdsa_failed`)."""
+        node = self.node
+        coordinator = EcdsaCoordinator(key, node.secrets.presignatures, node.store, node.book.lookup)
+        messages = coordinator.start(event.request_id, material)
+        try:
+            signature = await self._collect(coordinator, messages, "ecdsa.request")
+        except ProtocolAbort as exc:
+            if exc.culprits or node.suspicion is None:
+                raise
+            node.record_abort("sign", exc)
+            left_out = node.suspicion.ecdsa_failed(material.signers)
+            named = left_out & node.suspicion.excluded()
+            raise Retry("ECDSA signature did not verify", named, avoid_next=left_out - named) from None
+        if node.suspicion is not None:
+            node.suspicion.ecdsa_succeeded(material.signers)
+        return signature
 
     async def _collect(self, coordinator: Any, messages: list[Any], channel: str) -> Any:
         node = self.node
@@ -204,6 +241,7 @@ class Signing:
         except (SigningRefusedError, MessageError) as exc:
             node.network.send(peer, "reply", tag, {"refused": str(exc)[:200]})
             return
+        share = node.faults.tamper_share(share)
         node.network.send(peer, "reply", tag, {"m": share.encode().decode("ascii")})
 
     async def on_ecdsa_request(self, peer: int, tag: str, body: dict[str, Any]) -> None:

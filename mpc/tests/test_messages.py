@@ -13,6 +13,8 @@ from chainsig_mpc.protocols.messages import (
     parse_points,
 )
 from chainsig_mpc.protocols.session import session_id
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SID = session_id("test", n=1)
 
@@ -89,8 +91,6 @@ def test_session_ids_bind_parameters() -> None:
     assert len(session_id("dkg")) == 32
 
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @settings(max_examples=200, deadline=None)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import base64 as _b64
+import hashlib as _hashlib
+import json as _json
+import os as _os
+from collections import deque as _deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import base58 as _base58
 import pytest
-
 from chainsig_mpc.node.identity import NodeIdentity
 from chainsig_mpc.node.transport import Peer, PeerTransport
+
+from chainsig_core.testing.http_server import CannedResponse, RecordedRequest, RecordingHTTPServer
 
 
 @pytest.fixture
@@ -91,15 +98,6 @@ def recv_n() -> Callable[..., Awaitable[list[tuple[int, bytes]]]]:
 
 # -- a NEAR JSON-RPC endpoint serving `block` and `chunk` in NEAR's documented shapes ------------
 
-import base64 as _b64
-import hashlib as _hashlib
-import json as _json
-import os as _os
-from collections import deque as _deque
-
-import base58 as _base58
-
-from chainsig_core.testing.http_server import CannedResponse, RecordedRequest, RecordingHTTPServer
 
 
 def near_hash(*parts: object) -> str:

@@ -1,17 +1,25 @@
-"""Node metrics in Prometheus' text format, and a ``/health`` + ``/metrics`` HTTP endpoint.
+"""Node metrics on ``prometheus_client``, and a ``/health`` + ``/metrics`` HTTP endpoint.
 
-Standard library only: the exposition format (version 0.0.4) is a few lines of text and the
-endpoint answers two GET paths, so a small asyncio server is enough and adds no dependency to
-the node (``prometheus_client`` would be the drop-in replacement if more is ever needed). The
-server reads at most one bounded request per connection, answers and closes; a malformed
-request gets a 4xx, never a crashed node.
+The metric types, their thread safety, label handling and the Prometheus text exposition
+(escaping, number formatting, cumulative buckets) are ``prometheus_client``'s. This module
+adds three things on top:
+
+* :class:`Counter`, :class:`Gauge` and :class:`Histogram` adapt its metrics to the calls the
+  node service makes (``inc(domain="0")`` rather than ``labels(domain="0").inc()``), check the
+  label set and read values back through the public collector interface.
+* :class:`NodeMetrics` registers them in its own ``CollectorRegistry`` — never the library's
+  global default registry, so several nodes (and tests) live in one process.
+* :class:`MetricsServer` serves ``/health`` (JSON) and ``/metrics`` (``generate_latest``) from
+  the node's event loop. It reads at most one bounded request per connection within a
+  deadline, answers and closes; a malformed request gets a 4xx, never a crashed node.
 
 Example::
 
     metrics = NodeMetrics()
     metrics.sign_requests.inc(domain="0", outcome="signed")
     metrics.sign_latency.observe(0.42, domain="0")
-    server = MetricsServer(metrics.registry, "127.0.0.1", 9101, health=lambda: {"indexer_height": 7})
+    server = MetricsServer(metrics.registry, "127.0.0.1", 9101,
+                           health=lambda: {"indexer_height": 7})
     await server.start()
 """
 
@@ -20,66 +28,81 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
+
+import prometheus_client
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import CollectorRegistry
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+"""Seconds. Signing waits for NEAR blocks (about a second each) and retries, so the buckets
+reach a minute; ``prometheus_client``'s defaults stop at 10 s."""
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+"""What ``generate_latest`` writes: text format 0.0.4. (``CONTENT_TYPE_LATEST`` names 1.0.0
+since prometheus_client 0.23; the library's own servers send that only to a scraper that asks
+for it, and 0.0.4 otherwise.)"""
+
 _MAX_REQUEST_BYTES = 8192
 
-LabelKey = tuple[tuple[str, str], ...]
 
+class _Adapter:
+    """A ``prometheus_client`` metric with labels passed as keyword arguments."""
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _labels(key: LabelKey, extra: Iterable[tuple[str, str]] = ()) -> str:
-    pairs = list(key) + list(extra)
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs) + "}" if pairs else ""
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-class _Metric:
-    kind = "untyped"
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
+    def __init__(self, metric: Any, name: str, label_names: Sequence[str]) -> None:
+        self._metric = metric
         self.name = name
-        self.help = help_text
-        self.label_names = tuple(labels)
-        self._lock = threading.Lock()
+        self.label_names = tuple(label_names)
 
-    def _key(self, labels: Mapping[str, Any]) -> LabelKey:
+    def _labels(self, labels: Mapping[str, Any]) -> dict[str, str]:
         if set(labels) != set(self.label_names):
             raise ValueError(f"{self.name} takes labels {self.label_names}, got {tuple(labels)}")
-        return tuple((name, str(labels[name])) for name in self.label_names)
+        return {name: str(labels[name]) for name in self.label_names}
 
-    def render(self) -> list[str]:
-        help_text = self.help.replace("\\", "\\\\").replace("\n", "\\n")
-        return [f"# HELP {self.name} {help_text}", f"# TYPE {self.name} {self.kind}", *self._samples()]
+    def _child(self, labels: Mapping[str, Any]) -> Any:
+        checked = self._labels(labels)
+        return self._metric.labels(**checked) if self.label_names else self._metric
 
-    def _samples(self) -> list[str]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def _sample(self, sample_name: str, labels: Mapping[str, Any]) -> float:
+        """A sample's current value (0 for a label set never recorded), read through the
+        metric's own ``collect()`` — public, and it only walks this metric (the registry's
+        ``get_sample_value`` walks all of them)."""
+        wanted = self._labels(labels)
+        for family in self._metric.collect():
+            for sample in family.samples:
+                if sample.name == sample_name and sample.labels == wanted:
+                    return float(sample.value)
+        return 0.0
 
 
-class Counter(_Metric):
-    """A monotonically increasing count (per label set)."""
+class Counter(_Adapter):
+    """A monotonically increasing count (per label set).
 
-    kind = "counter"
+    Parameters
+    ----------
+    name:
+        The exported name; ``prometheus_client`` exports counters as ``<base>_total``, so a
+        name without that suffix gets it.
+    help_text, labels:
+        The ``# HELP`` text and the label names.
+    registry:
+        Where it is registered (required: never the library's global registry).
 
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
-        super().__init__(name, help_text, labels)
-        self._values: dict[LabelKey, float] = {}
+    Raises
+    ------
+    ValueError
+        If the name is taken in ``registry`` or a name is not a valid Prometheus name.
+    """
+
+    def __init__(self, name: str, help_text: str, labels: Sequence[str] = (), *,
+                 registry: CollectorRegistry) -> None:
+        exported = name if name.endswith("_total") else name + "_total"
+        metric = prometheus_client.Counter(exported, help_text, list(labels), registry=registry)
+        super().__init__(metric, exported, labels)
 
     def inc(self, amount: float = 1, **labels: Any) -> None:
         """Add ``amount`` (≥ 0).
@@ -89,160 +112,169 @@ class Counter(_Metric):
         ValueError
             For a negative amount or the wrong labels.
         """
-        if amount < 0:
-            raise ValueError("a counter only goes up")
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0) + amount
+        self._child(labels).inc(amount)
 
     def value(self, **labels: Any) -> float:
-        """The current count."""
-        return self._values.get(self._key(labels), 0)
+        """The current count (0 for a label set never counted).
 
-    def _samples(self) -> list[str]:
-        with self._lock:
-            return [f"{self.name}{_labels(k)} {_number(v)}" for k, v in sorted(self._values.items())]
+        Raises
+        ------
+        ValueError
+            For the wrong labels.
+        """
+        return self._sample(self.name, labels)
 
 
-class Gauge(_Metric):
-    """A value that goes up and down (per label set)."""
+class Gauge(_Adapter):
+    """A value that goes up and down (per label set); parameters as :class:`Counter`."""
 
-    kind = "gauge"
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
-        super().__init__(name, help_text, labels)
-        self._values: dict[LabelKey, float] = {}
+    def __init__(self, name: str, help_text: str, labels: Sequence[str] = (), *,
+                 registry: CollectorRegistry) -> None:
+        metric = prometheus_client.Gauge(name, help_text, list(labels), registry=registry)
+        super().__init__(metric, name, labels)
 
     def set(self, value: float, **labels: Any) -> None:
-        """Set the value."""
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = value
+        """Set the value.
+
+        Raises
+        ------
+        ValueError
+            For the wrong labels.
+        """
+        self._child(labels).set(value)
 
     def value(self, **labels: Any) -> float:
         """The current value (0 if never set)."""
-        return self._values.get(self._key(labels), 0)
-
-    def _samples(self) -> list[str]:
-        with self._lock:
-            return [f"{self.name}{_labels(k)} {_number(v)}" for k, v in sorted(self._values.items())]
+        return self._sample(self.name, labels)
 
 
-class Histogram(_Metric):
-    """Observations in cumulative buckets, with their sum and count (per label set)."""
+class Histogram(_Adapter):
+    """Observations in cumulative buckets, with their sum and count (per label set).
 
-    kind = "histogram"
+    ``buckets`` are upper bounds in increasing order; ``+Inf`` is added when missing. Other
+    parameters as :class:`Counter`.
 
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = (),
+    Raises
+    ------
+    ValueError
+        For buckets not in increasing order (and as :class:`Counter`).
+    """
+
+    def __init__(self, name: str, help_text: str, labels: Sequence[str] = (), *,
+                 registry: CollectorRegistry,
                  buckets: Sequence[float] = DEFAULT_LATENCY_BUCKETS) -> None:
-        super().__init__(name, help_text, labels)
-        if list(buckets) != sorted(set(buckets)) or not buckets:
-            raise ValueError("histogram buckets must be strictly increasing")
-        self.buckets = tuple(buckets) + ((math.inf,) if buckets[-1] != math.inf else ())
-        self._series: dict[LabelKey, tuple[list[int], list[float]]] = {}
+        metric = prometheus_client.Histogram(name, help_text, list(labels), registry=registry,
+                                             buckets=tuple(buckets))
+        super().__init__(metric, name, labels)
 
     def observe(self, value: float, **labels: Any) -> None:
-        """Record one observation."""
-        key = self._key(labels)
-        with self._lock:
-            counts, total = self._series.setdefault(key, ([0] * len(self.buckets), [0.0]))
-            for index, bound in enumerate(self.buckets):
-                if value <= bound:
-                    counts[index] += 1
-            total[0] += value
+        """Record one observation.
+
+        Raises
+        ------
+        ValueError
+            For the wrong labels.
+        """
+        self._child(labels).observe(value)
 
     def count(self, **labels: Any) -> int:
         """Observations recorded."""
-        series = self._series.get(self._key(labels))
-        return series[0][-1] if series else 0
-
-    def _samples(self) -> list[str]:
-        lines: list[str] = []
-        with self._lock:
-            for key, (counts, total) in sorted(self._series.items()):
-                for bound, count in zip(self.buckets, counts, strict=True):
-                    lines.append(f"{self.name}_bucket{_labels(key, [('le', _number(bound))])} {count}")
-                lines.append(f"{self.name}_sum{_labels(key)} {_number(total[0])}")
-                lines.append(f"{self.name}_count{_labels(key)} {counts[-1]}")
-        return lines
+        return int(self._sample(self.name + "_count", labels))
 
 
-class Registry:
-    """The metrics a node exposes, rendered together."""
+class _WithoutCreatedSeries:
+    """The registry's metrics minus the ``<name>_created`` timestamp series.
 
-    def __init__(self) -> None:
-        self._metrics: dict[str, _Metric] = {}
+    ``prometheus_client`` adds a creation-time sample to every counter and histogram, which the
+    0.0.4 text format exports as one more gauge per series. The node documents (and dashboards
+    read) exactly its metrics table, and the library's only switch for this is process-wide
+    (``disable_created_metrics``), so the endpoint leaves them out here instead.
+    """
 
-    def register(self, metric: _Metric) -> Any:
-        """Add a metric (names are unique); returns it."""
-        if metric.name in self._metrics:
-            raise ValueError(f"metric {metric.name} is already registered")
-        self._metrics[metric.name] = metric
-        return metric
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
 
-    def render(self) -> str:
-        """Prometheus text exposition (format 0.0.4)."""
-        lines: list[str] = []
-        for metric in self._metrics.values():
-            lines.extend(metric.render())
-        return "\n".join(lines) + "\n"
+    def collect(self) -> Iterator[Metric]:
+        for family in self._registry.collect():
+            created = family.name + "_created"
+            family.samples = [sample for sample in family.samples if sample.name != created]
+            yield family
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """``registry`` in Prometheus' text format 0.0.4 (:data:`CONTENT_TYPE`), as ``/metrics``
+    serves it: ``generate_latest`` without the ``_created`` series."""
+    return generate_latest(_WithoutCreatedSeries(registry))
 
 
 class NodeMetrics:
     """The metrics the node service records (names prefixed ``chainsig_mpc_``).
 
     Counters are updated where things happen; gauges are set just before each scrape (see
-    :class:`MetricsServer`'s ``collect``).
+    :class:`MetricsServer`'s ``collect``). :attr:`registry` is this node's own
+    ``CollectorRegistry``.
     """
 
     def __init__(self) -> None:
-        r = self.registry = Registry()
-        self.requests: Counter = r.register(Counter(
-            "chainsig_mpc_requests_total", "Sign requests the indexer found, by domain.", ["domain"]))
-        self.sign_requests: Counter = r.register(Counter(
+        r = self.registry = CollectorRegistry()
+
+        def counter(name: str, help_text: str, labels: Sequence[str] = ()) -> Counter:
+            return Counter(name, help_text, labels, registry=r)
+
+        def gauge(name: str, help_text: str, labels: Sequence[str] = ()) -> Gauge:
+            return Gauge(name, help_text, labels, registry=r)
+
+        self.requests = counter(
+            "chainsig_mpc_requests_total", "Sign requests the indexer found, by domain.",
+            ["domain"])
+        self.sign_requests = counter(
             "chainsig_mpc_sign_requests_total", "Sign requests this node followed to an end, by "
             "domain and outcome (signed: this node responded; answered: answered by another node "
             "or timed out; failed: attempts exhausted; skipped: no share or not a holder).",
-            ["domain", "outcome"]))
-        self.signatures: Counter = r.register(Counter(
-            "chainsig_mpc_signatures_total", "Signatures this node coordinated and responded.", ["domain"]))
-        self.failures: Counter = r.register(Counter(
-            "chainsig_mpc_failures_total", "Failed signing attempts (each retried) by reason.", ["reason"]))
-        self.sign_latency: Histogram = r.register(Histogram(
-            "chainsig_mpc_sign_latency_seconds", "From the request found by the indexer to its respond "
-            "accepted, for requests this node coordinated.", ["domain"]))
-        self.protocol_failures: Counter = r.register(Counter(
+            ["domain", "outcome"])
+        self.signatures = counter(
+            "chainsig_mpc_signatures_total", "Signatures this node coordinated and responded.",
+            ["domain"])
+        self.failures = counter(
+            "chainsig_mpc_failures_total", "Failed signing attempts (each retried) by reason.",
+            ["reason"])
+        self.sign_latency = Histogram(
+            "chainsig_mpc_sign_latency_seconds", "From the request found by the indexer to its "
+            "respond accepted, for requests this node coordinated.", ["domain"], registry=r)
+        self.protocol_failures = counter(
             "chainsig_mpc_protocol_failures_total", "Protocol runs that aborted, by protocol and "
-            "the culprit participant the checks named ('unknown' if none).", ["protocol", "culprit"]))
-        self.peer_exclusions: Counter = r.register(Counter(
+            "the culprit participant the checks named ('unknown' if none).",
+            ["protocol", "culprit"])
+        self.peer_exclusions = counter(
             "chainsig_mpc_peer_exclusions_total", "Peers this node left out of its signer sets, by "
             "peer and reason (sign/presign: named by a check; ecdsa-share: found by elimination "
-            "after ECDSA signatures that did not verify).", ["peer", "reason"]))
-        self.peers_excluded: Gauge = r.register(Gauge(
-            "chainsig_mpc_peers_excluded", "Peers currently left out of this node's signer sets."))
-        self.messages_dropped: Counter = r.register(Counter(
+            "after ECDSA signatures that did not verify).", ["peer", "reason"])
+        self.peers_excluded = gauge(
+            "chainsig_mpc_peers_excluded", "Peers currently left out of this node's signer sets.")
+        self.messages_dropped = counter(
             "chainsig_mpc_messages_dropped_total", "Peer messages dropped as malformed or invalid "
-            "(the peer stays connected)."))
-        self.presign_runs: Counter = r.register(Counter(
-            "chainsig_mpc_presign_runs_total", "Presignature generation runs this node started."))
-        self.dkg_runs: Counter = r.register(Counter(
-            "chainsig_mpc_dkg_runs_total", "Distributed key generation runs this node started."))
-        self.pool_size: Gauge = r.register(Gauge(
+            "(the peer stays connected).")
+        self.presign_runs = counter(
+            "chainsig_mpc_presign_runs_total", "Presignature generation runs this node started.")
+        self.dkg_runs = counter(
+            "chainsig_mpc_dkg_runs_total", "Distributed key generation runs this node started.")
+        self.pool_size = gauge(
             "chainsig_mpc_pool_size", "Signing material this node can coordinate with, by kind "
-            "(presignatures, frost_nonce_sets) and domain.", ["kind", "domain"]))
-        self.presignatures_held: Gauge = r.register(Gauge(
-            "chainsig_mpc_presignatures_held", "Presignature shares stored (own and other coordinators')."))
-        self.frost_nonces_held: Gauge = r.register(Gauge(
-            "chainsig_mpc_frost_nonces_held", "FROST nonce shares stored."))
-        self.peers_connected: Gauge = r.register(Gauge(
-            "chainsig_mpc_peers_connected", "Peers with an established TLS connection."))
-        self.peer_refused: Counter = r.register(Counter(
+            "(presignatures, frost_nonce_sets) and domain.", ["kind", "domain"])
+        self.presignatures_held = gauge(
+            "chainsig_mpc_presignatures_held", "Presignature shares stored (own and other "
+            "coordinators').")
+        self.frost_nonces_held = gauge(
+            "chainsig_mpc_frost_nonces_held", "FROST nonce shares stored.")
+        self.peers_connected = gauge(
+            "chainsig_mpc_peers_connected", "Peers with an established TLS connection.")
+        self.peer_refused = counter(
             "chainsig_mpc_peer_connections_refused_total", "Peer connections refused (unknown "
-            "key, bad frames)."))
-        self.indexer_height: Gauge = r.register(Gauge(
-            "chainsig_mpc_indexer_height", "Last final block the indexer processed."))
-        self.indexer_rpc_errors: Counter = r.register(Counter(
-            "chainsig_mpc_indexer_rpc_errors_total", "NEAR RPC calls of the indexer that failed."))
+            "key, bad frames).")
+        self.indexer_height = gauge(
+            "chainsig_mpc_indexer_height", "Last final block the indexer processed.")
+        self.indexer_rpc_errors = counter(
+            "chainsig_mpc_indexer_rpc_errors_total", "NEAR RPC calls of the indexer that failed.")
 
     def protocol_failed(self, protocol: str, culprits: Iterable[int]) -> None:
         """Count an aborted run once per named culprit (or once as 'unknown')."""
@@ -258,10 +290,18 @@ Health = Callable[[], Mapping[str, Any]]
 class MetricsServer:
     """``GET /health`` (JSON) and ``GET /metrics`` (Prometheus text) on one address.
 
+    Why a small asyncio server and not one from a library: ``prometheus_client``'s own servers
+    are a thread (``start_http_server``/WSGI) or an ASGI app that needs an ASGI server (a new
+    dependency), and the node is one asyncio process. ``aiohttp.web`` (already a dependency)
+    was tried: it logs a traceback at ERROR level for every malformed request (any client could
+    flood the node's log), answers request lines without an HTTP version as HTTP/0.9, and has
+    no deadline for reading a request head. Two GET paths need none of its routing, so this
+    reads one request head bounded in size (8 KiB) and time (5 s), answers and closes.
+
     Parameters
     ----------
     registry:
-        What ``/metrics`` renders.
+        What ``/metrics`` renders (:func:`exposition`), e.g. :attr:`NodeMetrics.registry`.
     host, port:
         Where to listen (port 0: any free port, see :attr:`port`).
     health:
@@ -271,11 +311,11 @@ class MetricsServer:
         there answers 500 (logged), never crashes the server.
     """
 
-    def __init__(self, registry: Registry, host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 0,
                  health: Health | None = None, collect: Callable[[], None] | None = None) -> None:
         self.registry = registry
         self._address = (host, port)
-        self._health = health or (lambda: {})
+        self._health = health or (dict)
         self._collect = collect or (lambda: None)
         self._server: asyncio.base_events.Server | None = None
 
@@ -298,7 +338,8 @@ class MetricsServer:
         OSError
             If the address cannot be bound.
         """
-        self._server = await asyncio.start_server(self._serve, *self._address, limit=_MAX_REQUEST_BYTES)
+        self._server = await asyncio.start_server(self._serve, *self._address,
+                                                  limit=_MAX_REQUEST_BYTES)
 
     async def close(self) -> None:
         """Stop listening."""
@@ -309,7 +350,7 @@ class MetricsServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             status, content_type, body = await asyncio.wait_for(self._answer(reader), 5)
-        except (asyncio.TimeoutError, asyncio.LimitOverrunError, asyncio.IncompleteReadError, ValueError,
+        except (TimeoutError, asyncio.LimitOverrunError, asyncio.IncompleteReadError, ValueError,
                 ConnectionError):
             status, content_type, body = 400, "text/plain", b"bad request\n"
         except Exception:  # a bug must not take the node down; it shows as a 500
@@ -336,7 +377,7 @@ class MetricsServer:
             return 405, "text/plain", b"method not allowed\n"
         if target == "/metrics":
             self._collect()
-            return 200, "text/plain; version=0.0.4; charset=utf-8", self.registry.render().encode()
+            return 200, CONTENT_TYPE, exposition(self.registry)
         try:
             details = dict(self._health())
         except Exception as exc:  # report, do not crash

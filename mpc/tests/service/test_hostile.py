@@ -106,11 +106,19 @@ def test_service_metrics_names_and_scrape_time_gauges(run: Run) -> None:
             await server.close()
 
     first, second = run(scenario())
-    assert 'chainsig_mpc_requests_total{domain="0"} 2' in first
-    assert 'chainsig_mpc_signatures_total{domain="1"} 1' in first
-    assert 'chainsig_mpc_protocol_failures_total{protocol="sign",culprit="3"} 1' in first
-    assert 'chainsig_mpc_sign_latency_seconds_bucket{domain="0",le="0.5"} 1' in first
-    assert 'chainsig_mpc_sign_latency_seconds_bucket{domain="0",le="0.25"} 0' in first
-    assert "chainsig_mpc_presign_runs_total 1" in first.splitlines()
-    assert 'chainsig_mpc_pool_size{kind="presignatures",domain="0"} 5' in first
-    assert "chainsig_mpc_presignatures_held 1" in first and "chainsig_mpc_presignatures_held 2" in second
+    # read with prometheus_client's parser: label order and number format are the library's
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def value(text: str, name: str, **labels: str) -> float:
+        return next(s.value for family in text_string_to_metric_families(text)
+                    for s in family.samples if s.name == name and s.labels == labels)
+
+    assert value(first, "chainsig_mpc_requests_total", domain="0") == 2
+    assert value(first, "chainsig_mpc_signatures_total", domain="1") == 1
+    assert value(first, "chainsig_mpc_protocol_failures_total", protocol="sign", culprit="3") == 1
+    assert value(first, "chainsig_mpc_sign_latency_seconds_bucket", domain="0", le="0.5") == 1
+    assert value(first, "chainsig_mpc_sign_latency_seconds_bucket", domain="0", le="0.25") == 0
+    assert value(first, "chainsig_mpc_presign_runs_total") == 1
+    assert value(first, "chainsig_mpc_pool_size", kind="presignatures", domain="0") == 5
+    assert value(first, "chainsig_mpc_presignatures_held") == 1
+    assert value(second, "chainsig_mpc_presignatures_held") == 2

@@ -77,9 +77,9 @@ def node_latency(description: dict) -> tuple[float, int, int]:
             if line.startswith("chainsig_mpc_sign_latency_seconds_sum"):
                 total += float(line.split()[-1])
             elif line.startswith("chainsig_mpc_sign_latency_seconds_count"):
-                count += int(line.split()[-1])
+                count += int(float(line.split()[-1]))
             elif line.startswith("chainsig_mpc_requests_total") and index == 0:
-                seen += int(line.split()[-1])
+                seen += int(float(line.split()[-1]))
     return total, count, seen
 
 

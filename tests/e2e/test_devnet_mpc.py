@@ -107,7 +107,7 @@ def test_chainsig_sign_through_the_mpc_network(mpc_devnet: dict[str, Any], domai
 def test_metrics_count_requests_and_signatures(mpc_devnet: dict[str, Any]) -> None:
     texts = [httpx.get(n["metrics_url"] + "/metrics", timeout=5).text for n in mpc_devnet["nodes"]]
     assert all('chainsig_mpc_requests_total{domain="0"}' in t for t in texts)
-    answered = sum(int(line.rsplit(" ", 1)[1]) for t in texts for line in t.splitlines()
+    answered = sum(int(float(line.rsplit(" ", 1)[1])) for t in texts for line in t.splitlines()
                    if line.startswith("chainsig_mpc_signatures_total"))
     assert answered >= 2
     assert all("chainsig_mpc_presignatures_held" in t for t in texts)
@@ -143,8 +143,8 @@ def sign_many(description: dict[str, Any], count: int, label: str) -> list[float
 
 def refused_count(node: dict[str, Any]) -> int:
     text = httpx.get(node["metrics_url"] + "/metrics", timeout=5).text
-    return int(next(line for line in text.splitlines()
-                    if line.startswith("chainsig_mpc_peer_connections_refused")).split()[-1])
+    return int(float(next(line for line in text.splitlines()
+                          if line.startswith("chainsig_mpc_peer_connections_refused")).split()[-1]))
 
 
 def test_a_peer_with_an_unknown_tls_key_is_refused(mpc_devnet: dict[str, Any]) -> None:

@@ -2,12 +2,13 @@
 
 Each poll reads the ``state`` view. In **Initializing** the leader (lowest participant id)
 calls ``start_keygen_instance`` for the current domain when no attempt is active; once an
-attempt is active every participant runs the DKG for it (domain 0: secp256k1 for
-``DamgardEtAl``, domain 1: ed25519 for ``Frost``), keeps the result *staged* in the encrypted
-store and calls ``vote_pk``. A staged share becomes the active share only when the contract
+attempt is active every participant runs the DKG for it (secp256k1 for a ``DamgardEtAl``
+domain, ed25519 for a ``Frost`` domain, whatever its id), keeps the result *staged* in the
+encrypted store and calls ``vote_pk``. A staged share becomes the active share only when the contract
 records that very key (``generated_keys`` while Initializing, the ``keyset`` once Running).
 A failed or timed-out DKG calls ``vote_abort_key_event_instance`` so the leader starts a new
-attempt.
+attempt. Every poll also adopts the contract's domain registry (``node.protocols``,
+``node.thresholds``): the pools and the signing roles pick their protocol by it, not by id.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DKG_TIMEOUT = 60.0
-CURVE_OF_PROTOCOL = {"DamgardEtAl": Curve.SECP256K1, "Frost": Curve.ED25519}
+ECDSA_PROTOCOL = "DamgardEtAl"
+"""The contract's name of the robust ECDSA protocol (secp256k1 domains: presignatures)."""
+FROST_PROTOCOL = "Frost"
+"""The contract's name of FROST (ed25519 domains: pre-committed nonces)."""
+CURVE_OF_PROTOCOL = {ECDSA_PROTOCOL: Curve.SECP256K1, FROST_PROTOCOL: Curve.ED25519}
+"""The protocols this node implements; others (``CaitSith``, …) are refused."""
 
 
 def key_string(extended: Any) -> str | None:
@@ -64,13 +70,13 @@ class Lifecycle:
         if name == "Running":
             self.epoch = body["keyset"]["epoch_id"]
             self.node.set_participants(body["parameters"])
-            self.node.thresholds = {d["id"]: d["reconstruction_threshold"]
-                                    for d in body["domains"]["domains"]}
+            self._adopt_domains(body["domains"])
             self._commit(body["keyset"]["domains"], body["keyset"]["epoch_id"], self.node.me is not None)
         elif name == "Initializing":
             event = body["generating_key"]
             self.epoch = body["epoch_id"]
             self.node.set_participants(event["parameters"])
+            self._adopt_domains(body["domains"])  # before _commit: a new domain's share may go live now
             self._commit(body["generated_keys"], body["epoch_id"])
             await self._keygen_step(event)
         elif name == "Resharing":
@@ -78,9 +84,16 @@ class Lifecycle:
             self.epoch = previous["keyset"]["epoch_id"]
             # old and new participants talk to each other during the reshare
             self.node.set_participants(previous["parameters"], body["resharing_key"]["parameters"])
+            self._adopt_domains(previous["domains"])
             self._commit(previous["keyset"]["domains"], previous["keyset"]["epoch_id"])
             if self.node.resharing is not None:
                 await self.node.resharing.step(body)
+
+    def _adopt_domains(self, registry: dict[str, Any]) -> None:
+        """The protocol and reconstruction threshold of every domain the contract lists."""
+        domains = registry["domains"]
+        self.node.protocols = {d["id"]: d["protocol"] for d in domains}
+        self.node.thresholds = {d["id"]: d["reconstruction_threshold"] for d in domains}
 
     def _commit(self, keys: list[dict[str, Any]], epoch: int, member: bool = True) -> None:
         """Make staged shares active once the contract records their key and epoch; a node

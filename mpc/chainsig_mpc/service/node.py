@@ -79,6 +79,9 @@ class MpcNode:
         self.participants: dict[int, Peer] = {}
         self.accounts: dict[int, str] = {}
         self.thresholds: dict[int, int] = {}
+        self.protocols: dict[int, str] = {}
+        """Domain id → the contract's protocol name (``DamgardEtAl``, ``Frost``, …), adopted by
+        the lifecycle at every poll."""
         self.transport: PeerTransport | None = None
         self.network: NodeNetwork = None  # type: ignore[assignment]  # set in start()
         self.lifecycle = Lifecycle(self)
@@ -111,6 +114,10 @@ class MpcNode:
         self.participants, self.accounts, self.me = peers, accounts, me
         if changed and self.transport is not None:
             self.transport.refresh()
+
+    def domains_of(self, protocol: str) -> list[int]:
+        """The contract's domains that use ``protocol``, in id order."""
+        return sorted(d for d, p in self.protocols.items() if p == protocol)
 
     def online_peers(self) -> set[int]:
         """Peers with an established outgoing connection."""
@@ -158,8 +165,9 @@ class MpcNode:
             metrics.messages_dropped.inc(max(self.network.dropped - metrics.messages_dropped.value(), 0))
         if self.pools is not None:
             pools = self.pools.pool_gauges()
-            metrics.pool_size.set(pools["presignatures_owned"], kind="presignatures", domain="0")
-            metrics.pool_size.set(pools["frost_nonce_sets_owned"], kind="frost_nonce_sets", domain="1")
+            for domain, sizes in pools["by_domain"].items():
+                for kind, size in sizes.items():
+                    metrics.pool_size.set(size, kind=kind, domain=domain)
             metrics.presignatures_held.set(pools["presignatures_held"])
             metrics.frost_nonces_held.set(pools["frost_nonces_held"])
 

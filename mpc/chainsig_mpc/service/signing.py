@@ -6,9 +6,10 @@ starts ``r × TAKEOVER_DELAY`` seconds later **only if the contract still waits*
 request (``get_pending_request``) — so a down coordinator, or one without material, is
 replaced, and a request already answered or timed out is skipped.
 
-The coordinator is the owner of the material it uses: ECDSA takes one of its presignatures
-whose signer set is entirely online and not excluded; FROST takes a complete set of pooled
-commitments. Signers take h, ε, ρ from their **own** indexer (waiting briefly if it lags), mark
+The coordinator is the owner of the material it uses, picked by the protocol the contract
+gives the request's domain (``node.protocols``), not by its id: ``DamgardEtAl`` (ECDSA) takes
+one of its presignatures of that domain whose signer set is entirely online and not excluded;
+``Frost`` takes a complete set of pooled commitments of that domain. Signers take h, ε, ρ from their **own** indexer (waiting briefly if it lags), mark
 the presignature or nonce consumed in the fsynced store before the share leaves, and answer.
 A refusal or a silent signer makes the coordinator retry with other material that avoids that
 signer; a signer whose share fails a check is named and excluded from this node's signer sets
@@ -31,6 +32,7 @@ from ..protocols.ecdsa import EcdsaCoordinator, EcdsaSigner
 from ..protocols.errors import MessageError, ProtocolAbort, SigningRefusedError
 from ..protocols.frost_session import FrostCoordinator, FrostSigner
 from ..node.indexer import SignRequestEvent
+from .lifecycle import ECDSA_PROTOCOL, FROST_PROTOCOL
 from .network import message_of
 from .requests import coordinator_order
 
@@ -78,7 +80,7 @@ class Signing:
     async def _handle(self, event: SignRequestEvent) -> str:
         node = self.node
         key = node.secrets.active(event.domain_id)
-        if key is None:
+        if key is None or node.protocols.get(event.domain_id) not in (ECDSA_PROTOCOL, FROST_PROTOCOL):
             return "skipped"
         order = coordinator_order(event.request_id, key.participants)  # holders of this key
         if node.me not in order:
@@ -147,16 +149,17 @@ class Signing:
         if key is None:
             raise Retry("no key share for this domain", set())
         deadline = time.monotonic() + MATERIAL_WAIT
-        others_needed = (2 * key.threshold - 2) if event.domain_id == 0 else key.threshold - 1
+        ecdsa = node.protocols.get(event.domain_id) == ECDSA_PROTOCOL
+        others_needed = (2 * key.threshold - 2) if ecdsa else key.threshold - 1
         while True:
             online = (node.signing_peers(others_needed) | {node.me}) - exclude
-            if event.domain_id == 0:
+            if ecdsa:
                 material = node.secrets.presignatures.take_for_owner(
-                    0, key.epoch, node.me, exclude=lambda s: not set(s) <= online)
+                    event.domain_id, key.epoch, node.me, exclude=lambda s: not set(s) <= online)
                 if material is not None:
                     return await self._sign_ecdsa(event, key, material)
             else:
-                sets = node.pools.complete_nonce_sets()
+                sets = node.pools.complete_nonce_sets(event.domain_id)
                 usable = [s for s, n in sets.items() if n > 0 and set(s) <= online]
                 if usable:
                     signer = FrostSigner(key, node.secrets.nonces, node.store, node.book.lookup)
@@ -219,20 +222,24 @@ class Signing:
             node.network.forget(tag)
 
     # -- signer -----------------------------------------------------------------------------
-    async def _answer(self, peer: int, tag: str, body: dict[str, Any], domain: int) -> None:
+    async def _answer(self, peer: int, tag: str, body: dict[str, Any], protocol: str) -> None:
+        """Answer a coordinator with this node's share; the domain is the one this node's own
+        indexer saw the request for, and must use ``protocol`` (the channel's)."""
         node = self.node
         message = message_of(peer, body)
         if message.sid.hex() != tag:
             raise MessageError("tag does not match the session id")
         request_id = message.body.get("request_id")
         event = await node.book.wait(request_id, LOOKUP_WAIT) if isinstance(request_id, str) else None
-        key = node.secrets.active(domain)
         try:
-            if event is None or event.domain_id != domain:
+            if event is None:
                 raise SigningRefusedError("request is unknown in this node's view of the chain")
+            if node.protocols.get(event.domain_id) != protocol:
+                raise SigningRefusedError(f"the request's domain does not use {protocol}")
+            key = node.secrets.active(event.domain_id)
             if key is None:
                 raise SigningRefusedError("this node holds no share of the domain")
-            if domain == 0:
+            if protocol == ECDSA_PROTOCOL:
                 share = EcdsaSigner(key, node.secrets.presignatures, node.store,
                                     node.book.lookup).handle_request(message)
             else:
@@ -246,8 +253,8 @@ class Signing:
 
     async def on_ecdsa_request(self, peer: int, tag: str, body: dict[str, Any]) -> None:
         """A coordinator asks for this node's ECDSA share."""
-        await self._answer(peer, tag, body, 0)
+        await self._answer(peer, tag, body, ECDSA_PROTOCOL)
 
     async def on_frost_package(self, peer: int, tag: str, body: dict[str, Any]) -> None:
         """A coordinator sends a FROST signing package."""
-        await self._answer(peer, tag, body, 1)
+        await self._answer(peer, tag, body, FROST_PROTOCOL)

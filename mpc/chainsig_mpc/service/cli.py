@@ -3,7 +3,8 @@ and ``import`` (the group and ``init``/``check``/``backup``/``restore`` come fro
 :mod:`chainsig_mpc.node.cli`; :data:`SERVICE_COMMANDS` are added to it).
 
 ``mpc node --config F`` runs a node in the foreground; ``mpc status --config F`` asks a running
-node's health endpoint; ``mpc vote new-parameters`` votes for a join/leave; ``mpc import``
+node's health endpoint; ``mpc vote new-parameters`` votes for a join/leave, ``mpc vote
+add-domains`` for new domains (key generation); ``mpc import``
 creates a node directory from existing keys (the devnet uses it).
 """
 
@@ -165,6 +166,42 @@ def vote_new_parameters(config_path: Path, add: tuple[str, ...], remove: tuple[s
     else:
         click.echo(f"voted for epoch {args['prospective_epoch_id']} with "
                    f"{len(args['proposal']['parameters']['participants']['participants'])} participants")
+
+
+@vote_group.command("add-domains")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--domain", "domains", multiple=True, required=True, metavar="PROTOCOL[:THRESHOLD]",
+              help="A domain to add: DamgardEtAl (secp256k1) or Frost (ed25519), with its reconstruction "
+                   "threshold (default: the existing domains' one, else the participant set's). "
+                   "Repeatable; ids follow the contract's next_domain_id in the order given.")
+@click.option("--json", "json_out", is_flag=True, help="Print the proposal voted for.")
+def vote_add_domains(config_path: Path, domains: tuple[str, ...], json_out: bool) -> None:
+    """Vote to add signing domains: once the governance threshold of participants voted for the
+    same domains, the contract is Initializing and the nodes generate their keys."""
+    from chainsig_core.cli.output import emit_json
+
+    from .chain import ChainClient
+    from .config import load_node_config
+    from .governance import add_domains_proposal, parse_domain_spec
+
+    specs = [parse_domain_spec(text) for text in domains]  # refuse bad options before any RPC
+    config = load_node_config(config_path)
+
+    async def main() -> dict:  # type: ignore[type-arg]
+        client = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
+        try:
+            args = add_domains_proposal(await client.state(), specs)
+            await client.call("vote_add_domains", args)
+            return args
+        finally:
+            await client.aclose()
+
+    args = _run_vote(main())
+    if json_out:
+        emit_json(args)
+    else:
+        click.echo("voted to add " + ", ".join(
+            f"domain {d['id']} ({d['protocol']}, threshold {d['reconstruction_threshold']})" for d in args["domains"]))
 
 
 @vote_group.command("cancel-resharing")

@@ -92,6 +92,11 @@ class Devnet:
     def metrics_text(self, node: dict[str, Any]) -> str:
         return httpx.get(node["metrics_url"] + "/metrics", timeout=5).text
 
+    def samples(self, node: dict[str, Any], name: str) -> dict[tuple[tuple[str, str], ...], float]:
+        """``{sorted labels: value}`` of one sample name in a node's ``/metrics`` (parsed with
+        prometheus_client's parser, so label order and number format do not matter)."""
+        return samples_of(self.metrics_text(node), name)
+
     # -- signing ---------------------------------------------------------------------------
     def sign_batch(self, label: str, count: int, *, accounts: tuple[str, ...] = ACCOUNTS,
                    timeout_retries: int = 0, warm_up: bool = True, domains: tuple[int, ...] = (0, 1)) -> list[Any]:
@@ -221,6 +226,15 @@ class Devnet:
         self.restarted.clear()
 
 
+def samples_of(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """``{sorted labels: value}`` of the samples called ``name`` in a Prometheus exposition."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {tuple(sorted(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples if sample.name == name}
+
+
 def request_payload(text: str, domain_id: int) -> bytes:
     """A 32-byte hash for ECDSA (domain 0), the message itself for EdDSA (domain 1)."""
     return hashlib.sha256(text.encode()).digest() if domain_id == 0 else text.encode()
@@ -274,6 +288,12 @@ def devnet_env(devnet: Devnet, monkeypatch: pytest.MonkeyPatch) -> Devnet:
     monkeypatch.setenv("CHAINSIG_CONFIG", str(devnet.config))
     plugins.reset()
     return devnet
+
+
+@pytest.fixture
+def parse_samples() -> Any:
+    """:func:`samples_of`, for tests that read a node's ``/metrics`` without a :class:`Devnet`."""
+    return samples_of
 
 
 @pytest.fixture

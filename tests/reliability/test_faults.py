@@ -7,7 +7,6 @@ Run: ``.venv/bin/python -m pytest tests/reliability -m slow -k faults -q``
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +23,7 @@ FAST_BLOCKS = 50
 def presign_runs(net: Any) -> int:
     total = 0
     for node in net.description["nodes"]:
-        match = re.search(r"(?m)^chainsig_mpc_presign_runs_total (\d+)", net.metrics_text(node))
-        total += int(match.group(1)) if match else 0
+        total += int(sum(net.samples(node, "chainsig_mpc_presign_runs_total").values()))
     return total
 
 
@@ -154,8 +152,8 @@ def test_a_node_whose_store_is_lost_refuses_to_sign_and_a_refresh_restores_it(de
     assert_all_signed(net.sign_batch("store-lost", 12))
     log = max((net.root / "logs").glob("mpc-node2-restart-*.log"), key=lambda p: p.stat().st_mtime)
     others = [n for i, n in enumerate(net.description["nodes"]) if i != 2]
-    refused = sum(float(v) for n in others for v in re.findall(
-        r'(?m)^chainsig_mpc_failures_total\{reason="a signer refused"\} (\S+)$', net.metrics_text(n)))
+    refused = sum(net.samples(n, "chainsig_mpc_failures_total").get((("reason", "a signer refused"),), 0.0)
+                  for n in others)
     assert refused > 0 or "no share" in log.read_text(), "node 2 was never asked: the test proved nothing"
 
     for voter in ("node0", "node1", "node3"):  # the governance threshold: 3 of 5

@@ -8,7 +8,6 @@ Run: ``.venv/bin/python -m pytest tests/reliability/test_malicious.py -q``
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,6 @@ import httpx
 FAST_BLOCKS = 50
 BAD = 4
 """Index of the misbehaving node (``mpc-node4``, account ``node4.devnet``)."""
-
-
-def counters(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    """``{labels: value}`` of one counter in a Prometheus text exposition."""
-    found = {}
-    for labels, value in re.findall(rf'(?m)^{name}\{{([^}}]*)\}} (\S+)$', text):
-        found[tuple(re.findall(r'(\w+)="([^"]*)"', labels))] = float(value)
-    return found
 
 
 def assert_all_signed(results: list[Any]) -> None:
@@ -49,7 +40,7 @@ def test_corrupt_signature_shares_are_named_excluded_and_signing_continues(devne
         exclusions: dict[Any, float] = {}
         for node in honest:
             exclusions.update({(node["account_id"], *k): v for k, v in
-                               counters(net.metrics_text(node), "chainsig_mpc_peer_exclusions_total").items()})
+                               net.samples(node, "chainsig_mpc_peer_exclusions_total").items()})
         assert {dict(k[1:])["peer"] for k in exclusions} <= {culprit}, exclusions  # never an honest peer
         return {dict(k[1:])["reason"] for k in exclusions}
 
@@ -66,9 +57,8 @@ def test_corrupt_signature_shares_are_named_excluded_and_signing_continues(devne
 
     failures: dict[Any, float] = {}
     for node in honest:
-        text = net.metrics_text(node)
         failures.update({(node["account_id"], *k): v for k, v in
-                         counters(text, "chainsig_mpc_protocol_failures_total").items()})
+                         net.samples(node, "chainsig_mpc_protocol_failures_total").items()})
         excluded = [e["peer"] for e in net.health(node)["excluded"]]
         assert excluded in ([], [int(culprit)])
     named = {dict(k[1:])["culprit"] for k in failures if dict(k[1:])["protocol"] == "sign"}
@@ -79,14 +69,8 @@ def test_corrupt_signature_shares_are_named_excluded_and_signing_continues(devne
     assert_all_signed(net.sign_batch("after-exclusion", 10, warm_up=False))
 
 
-def _metric(url: str, name: str) -> dict[Any, float]:
-    try:
-        return counters(httpx.get(url + "/metrics", timeout=5).text, name)
-    except httpx.HTTPError:
-        return {}
-
-
-def test_a_corrupt_dkg_dealer_is_named_and_keygen_completes_once_it_is_repaired(tmp_path: Path) -> None:
+def test_a_corrupt_dkg_dealer_is_named_and_keygen_completes_once_it_is_repaired(tmp_path: Path,
+                                                                                parse_samples: Any) -> None:
     """The devnet is assembled step by step (``devnet up`` waits for the keys, which a
     corrupt dealer prevents): host, node imports, four honest nodes and one corrupt dealer."""
     from chainsig_core.devnet import mpc_nodes
@@ -112,8 +96,12 @@ def test_a_corrupt_dkg_dealer_is_named_and_keygen_completes_once_it_is_repaired(
             assert time.monotonic() < deadline, "no honest node named the corrupt dealer"
             for i, node in enumerate(nodes):
                 if i != BAD:
-                    named |= {dict(k)["culprit"] for k in _metric(node["metrics_url"],
-                              "chainsig_mpc_protocol_failures_total") if dict(k)["protocol"] == "dkg"}
+                    try:
+                        text = httpx.get(node["metrics_url"] + "/metrics", timeout=5).text
+                    except httpx.HTTPError:
+                        continue
+                    named |= {dict(k)["culprit"] for k in parse_samples(text, "chainsig_mpc_protocol_failures_total")
+                              if dict(k)["protocol"] == "dkg"}
             time.sleep(0.5)
         bad_id = str(httpx.get(nodes[BAD]["metrics_url"] + "/health", timeout=5).json()["participant_id"])
         assert named == {bad_id}

@@ -48,9 +48,9 @@ async def _handshake(url: str, identity: NodeIdentity, node_key: Any) -> None:
 
 
 def refused_connections(devnet: Any, node: dict[str, Any]) -> int:
-    found = re.search(r"(?m)^chainsig_mpc_peer_connections_refused(?:_total)? (\d+)", devnet.metrics_text(node))
+    found = devnet.samples(node, "chainsig_mpc_peer_connections_refused_total")
     assert found, "the node reports no refused-connection metric"
-    return int(found.group(1))
+    return int(sum(found.values()))
 
 
 def test_a_node_with_an_unknown_tls_key_cannot_connect(devnet: Any) -> None:

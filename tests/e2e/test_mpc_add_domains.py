@@ -1,0 +1,247 @@
+"""``chainsig mpc vote add-domains`` with real processes on devnets of their own (3 MPC nodes):
+
+* on a running devnet, the governance threshold of operators vote a second ``DamgardEtAl``
+  domain (id 2); the nodes run its DKG through the contract (Initializing → ``vote_pk`` →
+  Running with three domains), fill presignatures for it, and a ``sign`` request for domain 2
+  is answered with a signature that verifies under the key derived from domain 2's root key —
+  not domain 0's; domains 0 and 1 keep signing;
+* a contract started with no domains (the ``init`` path) gets domains 0 and 1 from
+  ``vote add-domains``, and ``chainsig_core`` signs with both.
+
+The domain-2 request is sent as a plain NEAR ``sign`` transaction (near-kit): ``chainsig_core``'s
+signer accepts only domains 0 and 1 so far (``SignRequest``, ``Curve.for_domain``,
+``sign_args.build_sign_request``, the config's ``root_public_keys`` check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from chainsig_core.errors import SignatureVerificationError
+from chainsig_core.kdf import derive_public_key
+from chainsig_core.keys import Curve, PublicKey
+from chainsig_core.signatures import parse_signature_response, verify_signature
+
+ACCOUNT = "alice.devnet"
+NODES = 3
+
+
+@pytest.fixture(scope="module")
+def devnet3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A devnet of its own: 3 MPC nodes, K = 2, no EVM or Solana."""
+    from chainsig_core import plugins
+    from chainsig_core.devnet import UpOptions, down, up
+
+    root = tmp_path_factory.mktemp("mpc-add-domains")
+    config = root / "config.toml"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHAINSIG_CONFIG", str(config))
+        patch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
+        plugins.reset()
+        description = up(UpOptions(data_dir=root / "dn", nodes=NODES, threshold=2, block_ms=50,
+                                   signers="mpc", evm=False, solana=False))
+        description["config"] = str(config)
+        description["root"] = str(root / "dn")
+        try:
+            yield description
+        finally:
+            down(root / "dn")
+
+
+@pytest.fixture(autouse=True)
+def _devnet_config() -> None:
+    """Overrides the package's fixture of the same name (which starts the shared dev-responder
+    devnet): the tests here start their own MPC devnets and point CHAINSIG_CONFIG at them."""
+
+
+@pytest.fixture
+def devnet3_config(devnet3: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """``devnet3`` with CHAINSIG_CONFIG pointing at its config (network ``devnet``)."""
+    from chainsig_core import plugins
+
+    monkeypatch.setenv("CHAINSIG_CONFIG", devnet3["config"])
+    plugins.reset()
+    return devnet3
+
+
+def view(description: dict[str, Any], method: str, args: dict[str, Any] | None = None) -> Any:
+    from chainsig_core.devnet.mpc_nodes import _view
+
+    return _view(description["rpc_url"], description["contract_id"], method, args or {})
+
+
+def vote(description: dict[str, Any], node: str, *domains: str) -> subprocess.CompletedProcess[str]:
+    config = Path(description["root"]) / "nodes" / node / "node.toml"
+    argv = [sys.executable, "-m", "chainsig_core", "mpc", "vote", "add-domains", "--config", str(config), "--json"]
+    for domain in domains:
+        argv += ["--domain", domain]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "CHAINSIG_CONFIG": description["config"]})
+
+
+async def sign_raw(description: dict[str, Any], path: str, domain_id: int, payload: bytes) -> dict[str, Any]:
+    """A ``sign`` transaction from ACCOUNT (near-kit), waiting for the MPC network's answer."""
+    from near import AsyncNear, function_call
+
+    from chainsig_core.credentials import load_access_key
+
+    key = load_access_key(Path(description["data_dir"]) / "credentials", "devnet", ACCOUNT)
+    request = {"request": {"path": path, "payload_v2": {"Ecdsa": payload.hex()}, "domain_id": domain_id}}
+    async with AsyncNear(network="devnet", rpc_url=description["rpc_url"], account_id=ACCOUNT,
+                         private_key=key.to_near_secret_string()) as near:
+        result = await near.send_transaction(
+            description["contract_id"], [function_call("sign", request, gas="300 Tgas", deposit="1 yocto")],
+            wait_until="EXECUTED_OPTIMISTIC")
+    value = result.json_value()
+    assert isinstance(value, dict), result.status
+    return value
+
+
+def has_series(text: str, name: str, **labels: str) -> bool:
+    """Whether a Prometheus exposition has a sample of ``name`` with these labels."""
+    for line in text.splitlines():
+        found = re.match(rf"{name}\{{([^}}]*)\}} ", line)
+        if found and labels.items() <= dict(re.findall(r'(\w+)="([^"]*)"', found.group(1))).items():
+            return True
+    return False
+
+
+def test_operators_add_a_second_ecdsa_domain_and_the_network_signs_with_it(devnet3: dict[str, Any]) -> None:
+    started = time.monotonic()
+    before = view(devnet3, "state")["Running"]
+    assert before["domains"]["next_domain_id"] == 2 and before["parameters"]["threshold"] == 2
+
+    refused = vote(devnet3, "node0", "CaitSith")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("error: --domain 'CaitSith'") and refused.stderr.count("\n") == 1
+
+    expected = {"domains": [{"id": 2, "protocol": "DamgardEtAl", "reconstruction_threshold": 2, "purpose": "Sign"}]}
+    for voter in ("node0", "node1"):  # the governance threshold of 3 participants is 2
+        done = vote(devnet3, voter, "DamgardEtAl")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == expected
+
+    deadline = time.monotonic() + 90
+    state = view(devnet3, "state")
+    while time.monotonic() < deadline and not ("Running" in state and len(state["Running"]["keyset"]["domains"]) == 3):
+        time.sleep(0.3)
+        state = view(devnet3, "state")
+    running = state.get("Running")
+    assert running is not None and len(running["keyset"]["domains"]) == 3, state
+    assert [d["id"] for d in running["domains"]["domains"]] == [0, 1, 2]
+    from chainsig_core.devnet.mpc_nodes import root_keys, wait_until_nodes_running
+
+    keys = root_keys(running)
+    assert {d: keys[d] for d in (0, 1)} == {d["id"]: d["public_key"] for d in devnet3["domains"]}  # unchanged
+    root2 = PublicKey.from_near_string(keys[2])
+    assert root2.curve is Curve.SECP256K1 and keys[2] != keys[0]
+    assert PublicKey.from_near_string(view(devnet3, "public_key", {"domain_id": 2})) == root2
+    wait_until_nodes_running(devnet3["nodes"], [0, 1, 2])
+
+    payload = hashlib.sha256(b"signed in domain 2").digest()
+    response = asyncio.run(sign_raw(devnet3, "second-ecdsa", 2, payload))
+    derived = derive_public_key(root2, ACCOUNT, "second-ecdsa")
+    contract_derived = view(devnet3, "derived_public_key",
+                            {"path": "second-ecdsa", "predecessor": ACCOUNT, "domain_id": 2})
+    assert PublicKey.from_near_string(contract_derived) == derived
+    signature = parse_signature_response(response)
+    verify_signature(derived, payload, signature)
+    with pytest.raises(SignatureVerificationError):  # the signature is bound to domain 2's key, not domain 0's
+        verify_signature(derive_public_key(PublicKey.from_near_string(keys[0]), ACCOUNT, "second-ecdsa"),
+                         payload, signature)
+
+    for node in devnet3["nodes"]:
+        assert httpx.get(node["metrics_url"] + "/health", timeout=5).json()["domains"] == [0, 1, 2]
+    texts = [httpx.get(n["metrics_url"] + "/metrics", timeout=5).text for n in devnet3["nodes"]]
+    # label order in the exposition is the library's (sorted): match the labels, not the text
+    assert all(has_series(t, "chainsig_mpc_pool_size", kind="presignatures", domain="2") for t in texts)
+    assert any(has_series(t, "chainsig_mpc_signatures_total", domain="2") for t in texts)
+    print(f"add-domains to a signature in domain 2: {time.monotonic() - started:.1f} s")
+
+
+def sign_domains_zero_and_one(roots: dict[int, str], path: str) -> None:
+    """ECDSA (domain 0) and EdDSA (domain 1) through ``chainsig_core`` on network ``devnet`` of
+    the current config, each verified under the key derived from ``roots``."""
+    from chainsig_core.flow import sign_async
+    from chainsig_core.signers import get_signer
+
+    async def run() -> None:
+        signer = get_signer("devnet")
+        try:
+            for domain_id, payload in ((0, hashlib.sha256(path.encode()).digest()), (1, path.encode())):
+                result = await sign_async(account=ACCOUNT, path=path, payload=payload,
+                                          domain_id=domain_id, network="devnet", signer=signer)
+                verify_signature(derive_public_key(PublicKey.from_near_string(roots[domain_id]), ACCOUNT, path),
+                                 payload, result.signature)
+        finally:
+            await signer.aclose()
+
+    asyncio.run(run())
+
+
+def test_domains_zero_and_one_still_sign_after_the_addition(devnet3_config: dict[str, Any]) -> None:
+    sign_domains_zero_and_one({d["id"]: d["public_key"] for d in devnet3_config["domains"]}, "after-add")
+
+
+def test_a_contract_started_without_domains_gets_its_keys_through_add_domains(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``init`` path: the contract is Running with no domains (``init`` / ``init_running``
+    with none), so the nodes wait; the operators' ``vote add-domains`` starts key generation."""
+    from chainsig_core import plugins
+    from chainsig_core.config import register_network
+    from chainsig_core.devnet import mpc_nodes
+    from chainsig_core.devnet.processes import ServiceProcess, chainsig_argv, start_service, stop_service
+
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("CHAINSIG_CONFIG", str(config))
+    plugins.reset()
+    participants = [{"account_id": f"node{i}", "url": f"https://127.0.0.1:{port}", "port": port}
+                    for i, port in enumerate(mpc_nodes.free_ports(NODES))]
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text(json.dumps({
+        "participants": [{"account_id": p["account_id"], "url": p["url"]} for p in participants],
+        "contract": {"state": "running", "domains": []},
+    }))
+    logs = tmp_path / "logs"
+    services: list[ServiceProcess] = []
+    try:
+        host, ready = start_service("host", chainsig_argv(
+            "devnet", "host", "--data-dir", str(tmp_path / "host"), "--port", "0", "--block-ms", "50",
+            "--genesis", str(genesis), "--json"), logs, r'(?m)^\{"network": ?"devnet".*\}\s*$')
+        services.append(host)
+        description = {**json.loads(ready.group(0)), "root": str(tmp_path), "config": str(config)}
+        configs = mpc_nodes.init_nodes(tmp_path / "host", tmp_path / "nodes", description, participants)
+        description["nodes"] = mpc_nodes.start_nodes(configs, logs, services)
+        before = view(description, "state")["Running"]
+        assert before["domains"] == {"domains": [], "next_domain_id": 0}
+
+        for voter in ("node0", "node1"):
+            done = vote(description, voter, "DamgardEtAl", "Frost")
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout) == {"domains": [  # K defaults to the participant set's threshold
+                {"id": 0, "protocol": "DamgardEtAl", "reconstruction_threshold": 2, "purpose": "Sign"},
+                {"id": 1, "protocol": "Frost", "reconstruction_threshold": 2, "purpose": "Sign"}]}
+        running = mpc_nodes.wait_until_running(description["rpc_url"], description["contract_id"], services, 90)
+        roots = mpc_nodes.root_keys(running)
+        assert sorted(roots) == [0, 1]
+        mpc_nodes.wait_until_nodes_running(description["nodes"], [0, 1])
+        register_network("devnet", rpc_url=description["rpc_url"], contract_id=description["contract_id"],
+                         credentials_dir=Path(description["data_dir"]) / "credentials",
+                         root_public_keys={d: PublicKey.from_near_string(k) for d, k in roots.items()})
+        sign_domains_zero_and_one(roots, "from-init")
+    finally:
+        for service in reversed(services):
+            stop_service(service, grace=5.0)

@@ -5,15 +5,20 @@ share against its commitment, so those runs *name* a misbehaving peer: it is exc
 
 Robust ECDSA as specified (MPC-PROTOCOLS.md §4) cannot check a single share: a bad one only
 shows as a combined signature that does not verify, and identifiable abort for ECDSA is a
-planned protocol extension. Until then the coordinator finds the culprit by elimination,
-assuming one misbehaving signer at a time:
+planned protocol extension. Until then the coordinator finds the culprit by elimination:
 
-* a failed set makes its other members *suspects*; the culprit is in every failed set that
-  is still unexplained;
-* a signature that verifies *clears* its signers (they all gave good shares);
-* when the unexplained failed sets leave one uncleared peer, it is named and excluded;
-* the retry of the failed request leaves out one suspect (the named one when known), so a
-  request needs at most three attempts with five nodes.
+* a failed set makes its other members *suspects*; a misbehaving signer is in every failed
+  set, so the culprit is in the intersection of the failed sets not yet explained;
+* a peer is named (and excluded) only when that intersection is a single peer **and** this
+  node has produced a verified ECDSA signature since the oldest of those failures — so a fault
+  on the coordinator's own side (a stale share, a wrong view of the request) names no one;
+* signatures that verify never *clear* a suspect (a culprit may corrupt only sometimes); they
+  only guide the retry, which leaves out one suspect, preferring peers not seen in a verified
+  signature.
+
+With one misbehaving signer, however intermittent, only it can be named. With several, the
+intersection may come down to an honest peer, who is then excluded for a while — a cost in
+liveness only, since every signature is still verified.
 
 An exclusion lasts :data:`EXCLUSION_SECONDS`, after which the peer gets another chance (an
 operator may have repaired it); a peer is never excluded when that would leave too few
@@ -53,16 +58,20 @@ class SignerSuspicion:
         Called with each new :class:`Exclusion` (the node counts it in its metrics and logs it).
     clock:
         Monotonic seconds (tests pass a fake clock).
+    rng:
+        Chooses among equally likely suspects (tests pass a seeded one).
     """
 
     def __init__(self, me: int, on_exclude: Callable[[Exclusion], None] = lambda _e: None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, rng: random.Random | None = None) -> None:
         self.me = me
         self._on_exclude = on_exclude
         self._clock = clock
+        self._rng = rng or random.Random()
         self._excluded: dict[int, Exclusion] = {}
         self._unexplained: list[frozenset[int]] = []
-        self._cleared: set[int] = set()
+        self._verified_since_failure = False
+        self._seen_good: set[int] = set()
 
     # -- exclusions -------------------------------------------------------------------------
     def excluded(self) -> set[int]:
@@ -101,40 +110,40 @@ class SignerSuspicion:
         Returns
         -------
         set[int]
-            The peers the retry should leave out: the named culprit when the failures identify
-            one, else one of the suspects.
+            The peer the retry should leave out: the named culprit when the failures identify
+            one, else one suspect (preferably one not seen in a verified signature).
         """
         others = frozenset(signers) - {self.me}
-        self._cleared -= others  # a peer cleared earlier may have turned bad since
+        if not self._unexplained:
+            self._verified_since_failure = False
         self._unexplained = [*self._unexplained, others][-MAX_UNEXPLAINED:]
         candidates = self._candidates()
-        if not candidates:  # more than one culprit, or a cleared one turned bad: start over
-            self._unexplained = [others]
+        if not candidates:  # several culprits, or a fault on this side: start over
+            self._unexplained, self._verified_since_failure = [others], False
             candidates = set(others)
-        named = self._identify(candidates)
+        named = self._identify()
         if named is not None:
             return {named}
-        return {random.choice(sorted(candidates))} if candidates else set()
+        unseen = candidates - self._seen_good
+        return {self._rng.choice(sorted(unseen or candidates))} if candidates else set()
 
     def ecdsa_succeeded(self, signers: Iterable[int]) -> None:
-        """A combined ECDSA signature of ``signers`` verified: they all gave good shares."""
-        self._cleared |= set(signers) - {self.me}
+        """A combined ECDSA signature of ``signers`` verified."""
+        self._seen_good |= set(signers) - {self.me}
         if self._unexplained:
-            self._identify(self._candidates())
-
-    def suspects(self) -> set[int]:
-        """Peers of unexplained ECDSA failures not cleared since (empty when none)."""
-        return self._candidates()
+            self._verified_since_failure = True
+            self._identify()
 
     def _candidates(self) -> set[int]:
         if not self._unexplained:
             return set()
-        return set(frozenset.intersection(*self._unexplained)) - self._cleared
+        return set(frozenset.intersection(*self._unexplained))
 
-    def _identify(self, candidates: set[int]) -> int | None:
-        if len(candidates) != 1:
+    def _identify(self) -> int | None:
+        candidates = self._candidates()
+        if len(candidates) != 1 or not self._verified_since_failure:
             return None
         (culprit,) = candidates
-        self._unexplained = []
+        self._unexplained, self._seen_good = [], set()
         self.exclude(culprit, "ecdsa-share")
         return culprit

@@ -121,16 +121,7 @@ class Resharing:
                     self._done.add(marker)  # a leaver left out of this attempt's dealers
                     return
                 if me in dealers and old_share is None:
-                    # An old participant that lost its share (store deleted) cannot deal: abort
-                    # at once instead of letting the others time out; a later attempt leaves it
-                    # out of the dealers and it receives a new share like a joiner.
-                    log.warning("domain %s: this node holds no share of the old key, so it cannot "
-                                "deal in reshare attempt %s; voting to abort the attempt", domain_id, attempt)
-                    self._done.add(marker)
-                    try:
-                        await node.chain.call("vote_abort_key_event_instance", {"key_event_id": key_event_id})
-                    except Exception as abort_exc:  # the others' timeout aborts it then
-                        log.info("vote_abort_key_event_instance: %s", abort_exc)
+                    await self._abort_as_shareless_dealer(marker, old_ids, len(commitment))
                     return
                 protocol = Reshare(
                     old_commitment=commitment, old_commitment_hash=commitment_hash(commitment),
@@ -156,6 +147,30 @@ class Resharing:
                 log.info("vote_abort_key_event_instance: %s", abort_exc)
         except Exception as exc:
             log.warning("domain %s: vote_reshared failed: %s", domain_id, exc)
+
+    async def _abort_as_shareless_dealer(self, marker: tuple[int, int, int], old_ids: list[int],
+                                         old_threshold: int) -> None:
+        """An old participant that lost its share (store deleted) cannot deal. While a later
+        attempt can still leave it out of the dealers, it votes to abort at once instead of
+        letting the others time out; that attempt gives it a new share like a joiner. When no
+        attempt can (fewer than K_old others, or several nodes lost their shares and the
+        rotation came round), it stays silent: the attempt times out at the others' pace
+        rather than spinning start/abort transactions."""
+        epoch, domain_id, attempt = marker
+        if len(old_ids) - 1 < old_threshold or attempt > len(old_ids):
+            log.error("domain %s: this node holds no share of the old key and reshare attempt %s "
+                      "cannot leave it out of the dealers; restore its store from a backup", domain_id, attempt)
+            self._done.add(marker)
+            return
+        log.warning("domain %s: this node holds no share of the old key, so it cannot deal in reshare "
+                    "attempt %s; voting to abort the attempt", domain_id, attempt)
+        key_event_id = {"epoch_id": epoch, "domain_id": domain_id, "attempt_id": attempt}
+        try:
+            await self.node.chain.call("vote_abort_key_event_instance", {"key_event_id": key_event_id})
+        except Exception as exc:  # retried at the next poll (the marker is not done)
+            log.info("vote_abort_key_event_instance: %s", exc)
+            return
+        self._done.add(marker)
 
     async def _fetch_commitment(self, domain_id: int, old_ids: list[int], key: str | None) -> list[bytes]:
         """The old group commitment from the old participants (≥ K_old identical answers whose

@@ -37,6 +37,12 @@ class ProtocolAbort(ChainsigError, RuntimeError):
         super().__init__(f"{reason}{named}")
 
 
+class ProtocolTimeout(ProtocolAbort):
+    """A run did not finish in time; ``culprits`` are the participants never heard from —
+    silent, which a crashed, restarting or overloaded honest node also is, so they are not
+    proof of misbehaviour."""
+
+
 class SigningRefusedError(SigningError):
     """A signer refused a request: payload out of range, presignature or nonce unknown,
     already used, owned by someone else, or bound to another signer set."""

@@ -26,7 +26,7 @@ from typing import Any, TypedDict
 from chainsig_core.errors import ChainsigError
 
 from ..node.errors import TransportError
-from ..protocols.errors import MessageError, ProtocolAbort
+from ..protocols.errors import MessageError, ProtocolTimeout
 from ..protocols.messages import Message, decode
 from ..protocols.rounds import RoundProtocol
 from .faults import Faults
@@ -218,8 +218,9 @@ class NodeNetwork:
         Raises
         ------
         ProtocolAbort
-            The run aborted (culprits named), or it did not finish within ``timeout``
-            (the silent participants are named).
+            The run aborted (culprits named by a check).
+        ProtocolTimeout
+            It did not finish within ``timeout`` (the silent participants are named).
         """
         queue: asyncio.Queue[tuple[int, Message]] = asyncio.Queue()
         self._sessions[tag] = queue
@@ -237,7 +238,7 @@ class NodeNetwork:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     silent = sorted(set(protocol.participants) - heard - {self.me})
-                    raise ProtocolAbort(f"session {tag} timed out", silent)
+                    raise ProtocolTimeout(f"session {tag} timed out", silent)
                 try:
                     peer, message = await asyncio.wait_for(queue.get(), remaining)
                 except TimeoutError:

@@ -74,6 +74,10 @@ def node_command(config_path: Path, log_level: str, corrupt: tuple[str, ...]) ->
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config = load_node_config(config_path)
 
+    if corrupt and config.network in ("mainnet", "testnet"):
+        from chainsig_core.errors import InvalidInputError
+
+        raise InvalidInputError(f"--insecure-corrupt is refused on NEAR {config.network}: it is for local test networks")
     faults = Faults(frozenset(corrupt))
     faults.warn()
 

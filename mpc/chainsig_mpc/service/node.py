@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Iterable
 from typing import Any
 
 from chainsig_core.errors import ChainsigError
@@ -25,7 +26,7 @@ from chainsig_core.errors import ChainsigError
 from ..node.indexer import YIELD_TIMEOUT_BLOCKS, BlockEvent, ContractIndexer, SignRequestEvent
 from ..node.metrics import MetricsServer, NodeMetrics
 from ..node.transport import Peer, PeerTransport
-from ..protocols.errors import ProtocolAbort
+from ..protocols.errors import ProtocolAbort, ProtocolTimeout
 from .chain import ChainClient, participants_of
 from .config import NodeConfig
 from .faults import Faults
@@ -123,17 +124,19 @@ class MpcNode:
         """Peers with an established outgoing connection."""
         return set(self.transport.connected) if self.transport is not None else set()
 
-    def signing_peers(self, needed: int) -> set[int]:
-        """Online peers that may join a signer set: without the excluded ones, unless fewer
-        than ``needed`` would remain (:meth:`SignerSuspicion.usable`)."""
-        online = self.online_peers()
+    def signing_peers(self, needed: int, holders: Iterable[int]) -> set[int]:
+        """Online peers among ``holders`` (the key's participants) that may join a signer set:
+        without the excluded ones, unless fewer than ``needed`` would remain
+        (:meth:`SignerSuspicion.usable`)."""
+        online = self.online_peers() & set(holders)
         return self.suspicion.usable(online, needed) if self.suspicion is not None else online
 
     def record_abort(self, phase: str, exc: ProtocolAbort) -> None:
         """Count a protocol failure once per culprit (``chainsig_mpc_protocol_failures_total``);
-        a culprit named while signing or presigning is excluded from signer sets."""
+        a culprit a check named while signing or presigning is excluded from signer sets (not
+        the silent participants of a timeout: a restarting honest node is silent too)."""
         self.metrics.protocol_failed(phase, exc.culprits)
-        if self.suspicion is not None and phase in ("sign", "presign"):
+        if self.suspicion is not None and phase in ("sign", "presign") and not isinstance(exc, ProtocolTimeout):
             for culprit in exc.culprits:
                 self.suspicion.exclude(culprit, phase)
 

@@ -103,7 +103,7 @@ class PoolKeeper:
         if key is None or node.me not in key.participants:
             return
         size = 2 * key.threshold - 1
-        online = sorted(node.signing_peers(size - 1))  # excluded peers get no new material
+        online = sorted(node.signing_peers(size - 1, key.participants))  # excluded peers get no new material
         candidates = [p for p in online if p in key.participants]
         # count only what is usable now: sets with a down node do not sign (they are kept for
         # when it returns, up to MAX_OWNED in all)
@@ -126,7 +126,7 @@ class PoolKeeper:
         key = node.secrets.active(domain)
         if key is None or node.me not in key.participants:
             return
-        online = sorted(node.signing_peers(key.threshold - 1))
+        online = sorted(node.signing_peers(key.threshold - 1, key.participants))
         sets = self.complete_nonce_sets(domain)
         usable = sum(n for s, n in sets.items() if set(s) - {node.me} <= set(online))
         loop = asyncio.get_running_loop()

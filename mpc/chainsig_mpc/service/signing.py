@@ -96,7 +96,7 @@ class Signing:
                     return "answered"  # timed out on the contract
                 if not await node.indexer.is_pending(event):
                     return "answered"
-                signature = await self._sign(event, exclude | avoid_next)
+                signature = await self._sign(event, exclude, avoid_next)
             except Retry as retry:
                 node.metrics.failures.inc(reason=str(retry)[:40])
                 exclude |= retry.exclude
@@ -106,6 +106,7 @@ class Signing:
             except ProtocolAbort as exc:
                 node.record_abort("sign", exc)
                 exclude |= set(exc.culprits)
+                avoid_next = set()
                 continue
             except RpcError as exc:  # the NEAR RPC, not the signers: do not spend an attempt
                 node.metrics.failures.inc(reason="rpc")
@@ -119,6 +120,7 @@ class Signing:
             except ChainsigError as exc:
                 node.metrics.failures.inc(reason="error")
                 log.warning("request %s: %s", event.request_id[:12], exc)
+                avoid_next = set()
                 await asyncio.sleep(0.5)
                 continue
             return "signed" if await self._respond(event, signature) else "answered"
@@ -143,7 +145,9 @@ class Signing:
         log.info("answered request %s (domain %s)", event.request_id[:12], event.domain_id)
         return True
 
-    async def _sign(self, event: SignRequestEvent, exclude: set[int]) -> Any:
+    async def _sign(self, event: SignRequestEvent, exclude: set[int], avoid: set[int] = frozenset()) -> Any:
+        """One attempt: material whose signer set is online and leaves out ``exclude`` —
+        preferably also ``avoid`` (a guess among suspects), else any such material at once."""
         node = self.node
         key = node.secrets.active(event.domain_id)
         if key is None:
@@ -152,10 +156,14 @@ class Signing:
         ecdsa = node.protocols.get(event.domain_id) == ECDSA_PROTOCOL
         others_needed = (2 * key.threshold - 2) if ecdsa else key.threshold - 1
         while True:
-            online = (node.signing_peers(others_needed) | {node.me}) - exclude
+            online = (node.signing_peers(others_needed, key.participants) | {node.me}) - exclude
             if ecdsa:
-                material = node.secrets.presignatures.take_for_owner(
-                    event.domain_id, key.epoch, node.me, exclude=lambda s: not set(s) <= online)
+                material = None
+                for allowed in (online - avoid, online) if avoid else (online,):
+                    material = node.secrets.presignatures.take_for_owner(
+                        event.domain_id, key.epoch, node.me, exclude=lambda s, a=allowed: not set(s) <= a)
+                    if material is not None:
+                        break
                 if material is not None:
                     return await self._sign_ecdsa(event, key, material)
             else:

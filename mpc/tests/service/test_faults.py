@@ -81,3 +81,24 @@ def test_a_corrupt_ecdsa_share_gives_no_signature_and_no_culprit(make_cluster: A
                                 cluster.lookup).handle_request(message)
             outcome = coordinator.receive(corrupt.tamper_share(share) if message.recipient == 2 else share)
     assert outcome is None and caught.value.culprits == ()
+
+
+def test_the_switch_is_refused_on_real_near_networks(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHAINSIG_CONFIG": str(tmp_path / "config.toml")}
+
+    def chainsig(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "chainsig_core", *args], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    init = chainsig("mpc", "init", "--account", "op1.testnet", "--network", "testnet",
+                    "--rpc-url", "http://127.0.0.1:9", "--contract-id", "v1.signer-prod.testnet",
+                    "--data-dir", str(tmp_path / "node"), "--listen", "127.0.0.1:4101", "--json")
+    assert init.returncode == 0, init.stderr
+    node = chainsig("mpc", "node", "--config", str(tmp_path / "node" / "node.toml"), "--insecure-corrupt", "dkg")
+    assert node.returncode != 0
+    assert node.stderr.strip().splitlines() == [
+        "error: --insecure-corrupt is refused on NEAR testnet: it is for local test networks"]

@@ -1,8 +1,9 @@
-"""Faults (slow): SIGKILLed nodes within and beyond tolerance, and a SIGKILLed NEAR host with
-requests pending. Each test starts its own 5-node devnet (K = 2: ECDSA needs 3 nodes online,
-FROST 2, so two nodes may fail for both domains).
+"""Faults (default suite, ≈ 2 min): SIGKILLed nodes within and beyond tolerance, a SIGKILLed
+NEAR host with requests pending, a node whose store was deleted. Each test starts its own
+5-node devnet (K = 2: ECDSA needs 3 nodes online, FROST 2, so two nodes may fail for both
+domains).
 
-Run: ``.venv/bin/python -m pytest tests/reliability -m slow -k faults -q``
+Run: ``.venv/bin/python -m pytest tests/reliability/test_faults.py -q``
 """
 
 from __future__ import annotations
@@ -11,10 +12,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-import pytest
-
-pytestmark = pytest.mark.slow
 
 FAST_BLOCKS = 50
 """Block time of these devnets (ms): the 200-block request timeout is then 10 s."""

@@ -31,7 +31,7 @@ from typing import Any
 
 from .account_id import validate_account_id
 from .errors import ConfigError, InvalidKeyError, UnknownNameError
-from .keys import Curve, PublicKey
+from .keys import MAX_DOMAIN_ID, PublicKey
 
 CONFIG_ENV = "CHAINSIG_CONFIG"
 DEV_SEED_ENV = "CHAINSIG_DEV_SEED"
@@ -65,7 +65,10 @@ class NearNetwork:
     credentials_dir:
         near-cli credentials root; keys live in ``<dir>/<name>/<account>.json``.
     root_public_keys:
-        Known root keys by domain id; others are read from the contract's ``public_key`` view.
+        Known root keys by domain id (any u64 id, either curve: the key's curve is the
+        domain's). The NEAR contract signer compares each with the contract's ``public_key``
+        view before signing and reads domains missing here from that view; offline derivation
+        needs the key here.
     """
 
     name: str
@@ -81,7 +84,8 @@ class NearNetwork:
         return self.name == "dev"
 
     def root_public_key(self, domain_id: int) -> PublicKey:
-        """The root key of ``domain_id`` on this network.
+        """The root key of ``domain_id`` on this network (the configured or built-in one; the
+        NEAR contract signer also reads unconfigured domains from the contract).
 
         Raises
         ------
@@ -89,16 +93,16 @@ class NearNetwork:
             When the key is neither built in, configured nor (for ``dev``) computable.
         """
         if self.is_dev:
-            from .signers.dev import dev_root_public_key
+            from .signers.dev import dev_domain_curve, dev_root_public_key
 
-            return dev_root_public_key(Curve.for_domain(domain_id))
+            return dev_root_public_key(dev_domain_curve(domain_id))
         try:
             return self.root_public_keys[domain_id]
         except KeyError:
             raise UnknownNameError(
                 f"the root key of domain {domain_id} on network {self.name!r} is not known yet: "
-                f"it is read from the contract's public_key view (chainsig sign / chainsig devnet "
-                f"write it to the config)"
+                f"set root_public_keys.{domain_id} in [networks.{self.name}] to the contract's "
+                f"public_key view (chainsig sign reads it from the contract by itself)"
             ) from None
 
 
@@ -234,20 +238,30 @@ def _parse_network(
     if not isinstance(keys, Mapping):
         raise ConfigError(f"{where}: root_public_keys must be a table")
     for domain, key in keys.items():
+        domain_id = _domain_key(domain)
+        if domain_id is None:
+            raise ConfigError(
+                f"{where}: root_public_keys.{domain}: a domain id is an integer 0 … {MAX_DOMAIN_ID}"
+            )
         try:
-            domain_id = int(domain)
-            parsed = PublicKey.from_near_string(key)
-        except (ValueError, InvalidKeyError) as exc:
+            roots[domain_id] = PublicKey.from_near_string(key)
+        except InvalidKeyError as exc:
             raise ConfigError(f"{where}: root_public_keys.{domain}: {exc}") from None
-        if parsed.domain_id != domain_id:
-            raise ConfigError(f"{where}: root_public_keys.{domain} is a {parsed.curve.value} key")
-        roots[domain_id] = parsed
     if base is not None:
         return replace(
             base, family=family, rpc_url=rpc_url, contract_id=contract_id,
             credentials_dir=credentials_dir, root_public_keys=roots,
         )
     return NearNetwork(name, family, rpc_url, contract_id, credentials_dir, roots)
+
+
+def _domain_key(text: str) -> int | None:
+    """A ``root_public_keys`` key (TOML keys are strings) as a domain id, ``None`` if it is not
+    one: decimal digits only, no sign or spaces, within u64."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_DOMAIN_ID else None
 
 
 def register_network(

@@ -11,7 +11,7 @@ from .chain import Chain
 from .config import Config, load_config
 from .errors import ChainsigError, InvalidInputError
 from .kdf import derive_public_key
-from .keys import PublicKey
+from .keys import Curve, PublicKey, check_domain_id
 from .plugins import get_chain
 from .types import DerivedAccount
 
@@ -65,6 +65,7 @@ def derive_address(
     chain_network: str | None = None,
     address_type: str | None = None,
     config: Config | None = None,
+    domain_id: int | None = None,
 ) -> DerivedAddress:
     """Derive the key and address ``v1.signer`` controls for ``(account, path)`` on a chain.
 
@@ -80,12 +81,19 @@ def derive_address(
         The chain's network; default follows ``network`` (ARCHITECTURE.md, "Names").
     address_type:
         For chains with several address forms (Bitcoin ``p2wpkh``/``p2pkh``).
+    domain_id:
+        The signer domain whose root key derives; default the chain's own (0 for secp256k1
+        chains, 1 for ed25519 chains). Another domain — one the contract added — must have a
+        root key of the chain's curve, known to the configuration (``root_public_keys``).
 
     Raises
     ------
     InvalidAccountIdError, TweakOutOfRangeError, UnknownNameError, InvalidInputError
+        ``InvalidInputError`` also when the domain's root key is not on the chain's curve.
     """
-    target = _DerivationTarget.resolve(config or load_config(), network, chain, chain_network, address_type)
+    target = _DerivationTarget.resolve(
+        config or load_config(), network, chain, chain_network, address_type, domain_id
+    )
     return target.derive(account, path)
 
 
@@ -102,13 +110,21 @@ class _DerivationTarget:
     @classmethod
     def resolve(
         cls, config: Config, network: str, chain: str | Chain, chain_network: str | None,
-        address_type: str | None,
+        address_type: str | None, domain_id: int | None = None,
     ) -> _DerivationTarget:
         near = config.network(network)
         chain_obj = get_chain(chain) if isinstance(chain, str) else chain
         chain_net = resolve_chain_network(chain_obj, near.family, chain_network)
         kind = chain_obj.check_address_type(address_type)
-        return cls(network, chain_obj, chain_net, kind, near.root_public_key(chain_obj.domain_id))
+        domain = chain_obj.domain_id if domain_id is None else check_domain_id(domain_id)
+        root = near.root_public_key(domain)
+        wanted = Curve.default_for_domain(chain_obj.domain_id)
+        if wanted is not None and root.curve is not wanted:
+            raise InvalidInputError(
+                f"{chain_obj.name} needs a {wanted.value} key, but domain {domain} of network "
+                f"{network!r} has a {root.curve.value} root key"
+            )
+        return cls(network, chain_obj, chain_net, kind, root)
 
     def derive(self, account: str, path: str) -> DerivedAddress:
         public_key = derive_public_key(self.root, account, path)

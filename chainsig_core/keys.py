@@ -14,7 +14,7 @@ from functools import cached_property
 
 import base58
 
-from .errors import InvalidKeyError
+from .errors import InvalidInputError, InvalidKeyError
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 """Order of the secp256k1 group."""
@@ -22,32 +22,73 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ED25519_L = 2**252 + 27742317777372353535851937790883648493
 """Order ℓ of the ed25519 prime-order subgroup."""
 
+MAX_DOMAIN_ID = 2**64 - 1
+"""Domain ids are u64 in the signer contract."""
+
 
 class Curve(str, enum.Enum):
-    """The curves of the signer contract's domains."""
+    """The curves of the signer contract's domains.
+
+    A domain's curve is the curve of its root key. Domains 0 (secp256k1) and 1 (ed25519) are the
+    conventional pair every network has; a contract may add more of either curve
+    (``vote_add_domains``), whose curve only the network knows (its ``public_key`` view).
+    """
 
     SECP256K1 = "secp256k1"
     ED25519 = "ed25519"
 
     @property
     def domain_id(self) -> int:
-        """The v1.signer domain that uses this curve (0 = secp256k1, 1 = ed25519)."""
+        """The *default* domain of this curve: 0 for secp256k1, 1 for ed25519.
+
+        Chain plugins sign in it (EVM and Bitcoin in 0, Solana in 1); a network may have other
+        domains of the same curve, which callers name explicitly.
+        """
         return 0 if self is Curve.SECP256K1 else 1
 
     @classmethod
+    def default_for_domain(cls, domain_id: int) -> Curve | None:
+        """The conventional curve of domain 0 or 1; ``None`` for any other domain (its curve is
+        that of its root key on the network)."""
+        if isinstance(domain_id, bool) or not isinstance(domain_id, int):
+            return None
+        return _DEFAULT_DOMAIN_CURVES.get(domain_id)
+
+    @classmethod
     def for_domain(cls, domain_id: int) -> Curve:
-        """The curve of a v1.signer domain id.
+        """The conventional curve of domain 0 or 1.
 
         Raises
         ------
         InvalidKeyError
-            For a domain id other than 0 or 1.
+            For any other domain id: only the network knows its curve (the root key's).
         """
-        if domain_id == 0:
-            return cls.SECP256K1
-        if domain_id == 1:
-            return cls.ED25519
-        raise InvalidKeyError(f"unknown domain id {domain_id!r}: expected 0 (secp256k1) or 1 (ed25519)")
+        curve = cls.default_for_domain(domain_id)
+        if curve is None:
+            raise InvalidKeyError(
+                f"domain {domain_id!r} has no fixed curve: its curve is that of its root key on "
+                "the network (0 is secp256k1 and 1 is ed25519 by convention)"
+            )
+        return curve
+
+
+_DEFAULT_DOMAIN_CURVES = {0: Curve.SECP256K1, 1: Curve.ED25519}
+
+
+def check_domain_id(value: object) -> int:
+    """Return ``value`` if it is a valid domain id: an integer in the contract's u64 range.
+
+    Raises
+    ------
+    InvalidInputError
+        For a bool, a non-integer, a negative number or one above 2**64 − 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DOMAIN_ID:
+        raise InvalidInputError(
+            f"domain must be an unsigned 64-bit integer (0 = secp256k1, 1 = ed25519, others as the "
+            f"network's contract defines), not {value!r}"
+        )
+    return value
 
 
 _KEY_LENGTH = {Curve.SECP256K1: 64, Curve.ED25519: 32}
@@ -82,7 +123,8 @@ class PublicKey:
 
     @property
     def domain_id(self) -> int:
-        """The v1.signer domain of this key's curve."""
+        """The *default* domain of this key's curve (0 secp256k1, 1 ed25519); see
+        :attr:`Curve.domain_id`. A key of an added domain (2, 3, …) still answers 0 or 1."""
         return self.curve.domain_id
 
     @cached_property

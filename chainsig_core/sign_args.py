@@ -12,15 +12,58 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InvalidInputError
+from .keys import Curve
 from .payloads import ECDSA_PAYLOAD_BYTES, EDDSA_MAX_PAYLOAD_BYTES
 
 SIGN_REQUEST_FIELDS = frozenset({"path", "payload_v2", "payload", "domain_id", "key_version"})
 
 
-def build_sign_request(path: str, domain_id: int, payload: bytes) -> dict[str, Any]:
-    """The ``request`` object of a ``sign`` call (current ``payload_v2``/``domain_id`` form)."""
-    kind = "Ecdsa" if domain_id == 0 else "Eddsa"
-    return {"path": path, "payload_v2": {kind: payload.hex()}, "domain_id": domain_id}
+PAYLOAD_KINDS = {Curve.SECP256K1: "Ecdsa", Curve.ED25519: "Eddsa"}
+"""The ``payload_v2`` variant a domain takes, by the curve of its root key."""
+
+
+def payload_kind(curve: Curve) -> str:
+    """``"Ecdsa"`` for a secp256k1 domain, ``"Eddsa"`` for an ed25519 one."""
+    return PAYLOAD_KINDS[Curve(curve)]
+
+
+def curve_of_kind(kind: str) -> Curve:
+    """The curve a ``payload_v2`` variant is signed on (inverse of :func:`payload_kind`).
+
+    Raises
+    ------
+    InvalidInputError
+        For a variant other than ``Ecdsa``/``Eddsa``.
+    """
+    for curve, name in PAYLOAD_KINDS.items():
+        if name == kind:
+            return curve
+    raise InvalidInputError('payload must be {"Ecdsa": hex} or {"Eddsa": hex}')
+
+
+def build_sign_request(path: str, domain_id: int, payload: bytes, curve: Curve | None = None) -> dict[str, Any]:
+    """The ``request`` object of a ``sign`` call (current ``payload_v2``/``domain_id`` form).
+
+    Parameters
+    ----------
+    path, domain_id, payload:
+        As in the request.
+    curve:
+        The curve of the domain's root key, which picks the payload variant. May be left out
+        for domains 0 (secp256k1) and 1 (ed25519) only.
+
+    Raises
+    ------
+    InvalidInputError
+        For another domain without ``curve``.
+    """
+    if curve is None:
+        curve = Curve.default_for_domain(domain_id)
+        if curve is None:
+            raise InvalidInputError(
+                f"the payload kind of domain {domain_id!r} follows the curve of its root key: give the curve"
+            )
+    return {"path": path, "payload_v2": {payload_kind(curve): payload.hex()}, "domain_id": domain_id}
 
 
 def parse_sign_request(request: Any) -> tuple[str, str, bytes, int]:

@@ -10,6 +10,7 @@ from ..config import load_config
 from ..derive import derive_address, resolve_chain_network
 from ..errors import InvalidInputError
 from ..flow import chain_endpoint, finalize_bundle, send as send_flow, sign_prepared
+from ..keys import MAX_DOMAIN_ID
 from ..payloads import parse_payload_hex
 from ..plugins import get_chain
 from ..signatures import Signature, parse_signature_response, signature_from_json
@@ -34,8 +35,8 @@ from .progress import signer_session
 @network_option(required=True)
 @click.option("--account", required=True, help="NEAR account that calls sign (the predecessor).")
 @click.option("--path", default=None, help="Derivation path (any string, e.g. 'ethereum-1').")
-@click.option("--payload", default=None, help="Hex payload: a 32-byte hash (domain 0) or the message (domain 1).")
-@click.option("--domain", "domain_id", type=click.IntRange(0, 1), default=0, show_default=True, help="0 = secp256k1 ECDSA, 1 = ed25519 EdDSA.")
+@click.option("--payload", default=None, help="Hex payload: a 32-byte hash (secp256k1 domains) or the message (ed25519 domains).")
+@click.option("--domain", "domain_id", type=click.IntRange(0, MAX_DOMAIN_ID), default=0, show_default=True, help="Signer domain: 0 = secp256k1 ECDSA, 1 = ed25519 EdDSA; a domain the contract added (2, 3, …) signs on the curve of its root key.")
 @click.option("--resume", "resume_tx", default=None, metavar="TX_HASH", help="Resume waiting for an earlier sign transaction instead of sending a new one.")
 @click.option("--gas", "gas_tgas", type=click.IntRange(1, 300), default=None, help="Prepaid gas of the sign call in Tgas (default 300; unused gas is refunded).")
 @click.option("--yes", is_flag=True, help="Do not ask before spending gas on mainnet.")

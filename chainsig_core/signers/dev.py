@@ -5,6 +5,12 @@ The root secrets come from ``CHAINSIG_DEV_SEED`` (default :data:`DEFAULT_DEV_SEE
     secp256k1 root secret = SHA-256("chainsig/dev/secp256k1/" + seed) mod n
     ed25519 root secret   = SHA-512("chainsig/dev/ed25519/" + seed) mod ℓ
 
+The dev network has exactly the two conventional domains, 0 (secp256k1) and 1 (ed25519): it
+has no contract that could add more, and inventing a curve for domain 2 would give keys no real
+network has. Domains added by ``vote_add_domains`` are signed through a network with a signer
+contract (e.g. a devnet after ``chainsig mpc vote add-domains``); asking ``dev`` for another
+domain is an :class:`~chainsig_core.errors.UnknownNameError`.
+
 A derived secret is ``root + tweak`` (mod n or ℓ), exactly the key the MPC network would hold
 jointly, so signatures made here verify under ``chainsig_core.kdf``'s derived keys. ECDSA
 signatures are low-s with the recovery id libsecp256k1 computes; Ed25519 signatures are RFC 8032
@@ -21,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..config import DEV_SEED_ENV, NearNetwork
-from ..errors import InvalidKeyError
+from ..errors import InvalidKeyError, UnknownNameError
 from ..kdf import derive_secret_key
 from ..keys import ED25519_L, SECP256K1_N, Curve, PublicKey
 from ..signatures import EcdsaSignature, Ed25519Signature
@@ -62,6 +68,24 @@ def dev_root_secret(curve: Curve, seed: str | None = None) -> int:
 @lru_cache(maxsize=16)
 def _root_public(curve: Curve, seed: str) -> PublicKey:
     return public_key_of_secret(curve, _root_secret(curve, seed))
+
+
+def dev_domain_curve(domain_id: int) -> Curve:
+    """The curve of ``domain_id`` on the dev network: 0 secp256k1, 1 ed25519, nothing else.
+
+    Raises
+    ------
+    UnknownNameError
+        For any other domain.
+    """
+    curve = Curve.default_for_domain(domain_id)
+    if curve is None:
+        raise UnknownNameError(
+            f"network 'dev' has no domain {domain_id!r}: it has domains 0 (secp256k1) and 1 "
+            "(ed25519) only; added domains live on networks with a signer contract (e.g. a "
+            "devnet after 'chainsig mpc vote add-domains')"
+        )
+    return curve
 
 
 def dev_root_public_key(curve: Curve, seed: str | None = None) -> PublicKey:
@@ -128,15 +152,22 @@ class DevSigner(Signer):
         _warn_once()
 
     def root_public_key(self, domain_id: int) -> PublicKey:
-        return dev_root_public_key(Curve.for_domain(domain_id), self.seed)
+        """The dev root key of domain 0 or 1.
+
+        Raises
+        ------
+        UnknownNameError
+            For another domain (see the module docstring).
+        """
+        return dev_root_public_key(dev_domain_curve(domain_id), self.seed)
 
     def derived_secret(self, account_id: str, path: str, domain_id: int) -> int:
         """The child secret scalar of ``(account_id, path)`` (tests and tools only)."""
-        curve = Curve.for_domain(domain_id)
+        curve = dev_domain_curve(domain_id)
         return derive_secret_key(curve, dev_root_secret(curve, self.seed), account_id, path)
 
     async def _request_signature(self, request: SignRequest) -> Mapping[str, Any]:
         secret = self.derived_secret(request.account_id, request.path, request.domain_id)
-        if request.domain_id == 0:
+        if dev_domain_curve(request.domain_id) is Curve.SECP256K1:
             return ecdsa_sign_with_scalar(secret, request.payload).to_response()
         return ed25519_sign_with_scalar(secret, request.payload).to_response()

@@ -6,7 +6,11 @@ Built on near-kit (PyPI ``near-kit``) for transactions, nonces and RPC. One requ
 1. load the account's access key (``NEAR_PRIVATE_KEY`` / the network's credentials directory /
    an explicit key) and check that it is a full-access key (``sign`` needs 1 yoctoNEAR, which
    function-call keys cannot attach);
-2. check the contract's ``public_key`` view against the configured root key, once per domain;
+2. read the domain's root key from the contract's ``public_key`` view, once per domain: a key
+   configured for the domain (``root_public_keys``, built in for mainnet/testnet) must equal it
+   (:class:`~chainsig_core.errors.RootKeyMismatchError` otherwise); a domain the configuration
+   does not list — one added by ``vote_add_domains`` — is signed under the key the contract
+   reports. Its curve decides the payload rules and the ``payload_v2`` variant;
 3. submit ``sign({"request": {path, payload_v2, domain_id}})`` with 1 yoctoNEAR, wait for
    inclusion, and learn its transaction hash;
 4. poll ``tx`` until the final outcome (the request yields until the MPC network responds);
@@ -44,8 +48,8 @@ from ..errors import (
     SigningError,
     SignRequestTimedOutError,
 )
-from ..keys import PublicKey
-from ..sign_args import build_sign_request, parse_sign_request
+from ..keys import Curve, PublicKey
+from ..sign_args import build_sign_request, curve_of_kind, parse_sign_request
 from .base import Signer, SignRequest
 
 DEFAULT_SIGN_GAS = 300 * 10**12
@@ -69,8 +73,15 @@ Progress = Callable[[str], None]
 
 
 def sign_call_args(request: SignRequest) -> dict[str, Any]:
-    """The JSON arguments of ``sign`` for ``request`` (v1.signer ≥ 3 format)."""
-    return {"request": build_sign_request(request.path, request.domain_id, request.payload)}
+    """The JSON arguments of ``sign`` for ``request`` (v1.signer ≥ 3 format); the payload
+    variant follows ``request.curve`` (the signer binds it to the root key's curve first).
+
+    Raises
+    ------
+    InvalidInputError
+        For a request of an added domain whose curve is not known yet.
+    """
+    return {"request": build_sign_request(request.path, request.domain_id, request.payload, request.curve)}
 
 
 def request_from_sign_args(account_id: str, args: Mapping[str, Any]) -> SignRequest:
@@ -83,10 +94,10 @@ def request_from_sign_args(account_id: str, args: Mapping[str, Any]) -> SignRequ
     """
     inner = args.get("request") if isinstance(args, Mapping) else None
     try:
-        path, _kind, payload, domain_id = parse_sign_request(inner)
+        path, kind, payload, domain_id = parse_sign_request(inner)
     except InvalidInputError as exc:
         raise InvalidInputError(f"the transaction is not a v1.signer sign call: {exc}") from None
-    return SignRequest(account_id, path, domain_id, payload)
+    return SignRequest(account_id, path, domain_id, payload, curve_of_kind(kind))
 
 
 class _HashRecordingSigner:
@@ -178,7 +189,8 @@ class NearContractSigner(Signer):
     # -- keys ------------------------------------------------------------------------------
 
     def root_public_key(self, domain_id: int) -> PublicKey:
-        """The root key: the contract's, checked against the configured one (once per domain).
+        """The root key of any domain: the contract's ``public_key`` view, checked against the
+        configured key when the configuration has one (once per domain).
 
         Raises
         ------
@@ -213,8 +225,22 @@ class NearContractSigner(Signer):
         return reported
 
     async def contract_public_key(self, domain_id: int) -> PublicKey:
-        """The contract's ``public_key`` view for ``domain_id``."""
+        """The contract's ``public_key`` view for ``domain_id``.
+
+        Raises
+        ------
+        InvalidInputError
+            When the domain's key is on a curve chainsig cannot sign with (e.g. bls12381).
+        SigningError
+            When the contract has no such domain.
+        """
         value = await self._view("public_key", {"domain_id": domain_id})
+        prefix = value.partition(":")[0] if isinstance(value, str) else ""
+        if prefix and prefix.isalnum() and prefix not in {c.value for c in Curve}:
+            raise InvalidInputError(
+                f"domain {domain_id} of {self.contract_id} on {self.network.name} has a {prefix} root "
+                "key: chainsig signs in secp256k1 and ed25519 domains only"
+            )
         return _parse_key(value, "public_key")
 
     async def contract_derived_public_key(self, account_id: str, path: str, domain_id: int) -> PublicKey:
@@ -307,6 +333,7 @@ class NearContractSigner(Signer):
             raise InvalidInputError(f"transaction {tx_hash} is not a call to {self.contract_id}")
         request = _request_of_transaction(tx, account_id)
         public_key = await self._derived_async(request)
+        request = request.for_curve(public_key.curve, self.network.name)
         response = await self._wait_outcome(client, tx_hash, account_id)
         signature = parse_signature_response(response)
         verify_signature(public_key, request.payload, signature)

@@ -82,6 +82,8 @@ def test_batch_in_order_with_bad_lines(run):
         (["derive", "--network", "nowhere", "--account", "alice.near", "--path", "p"], "unknown NEAR network"),
         (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "zz"], "not valid hex"),
         (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "00" * 32], "must not be zero"),
+        (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "01" * 32, "--domain", "2"], "network 'dev' has no domain 2"),
+        (["sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "00" * 1233, "--domain", "7"], "at most 1232 bytes"),
         (["sign", "--network", "testnet", "--account", "alice.testnet", "--path", "p", "--payload", "01" * 32], "no key for alice.testnet on testnet"),
         (["sign", "--network", "mainnet", "--account", "alice.near", "--path", "p", "--payload", "01" * 32], "--yes"),
         (["send", "--network", "dev", "--chain", "fakechain", "--account", "alice.near", "--path", "p", "--to", "x", "--amount", "1"], "not a fakechain"),
@@ -107,6 +109,12 @@ def test_sign_dev_json(run):
     assert out["response"]["scheme"] == "Secp256k1" and set(out["signature"]) == {"r", "s", "recovery_id"}
     ed = json.loads(run("sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "cafe", "--domain", "1", "--json").stdout)
     assert len(bytes.fromhex(ed["signature"]["ed25519"])) == 64
+
+
+@pytest.mark.parametrize("domain", ["-1", str(2**64), "two"])
+def test_sign_domain_is_a_u64(run, domain):
+    result = run("sign", "--network", "dev", "--account", "alice.near", "--path", "p", "--payload", "01" * 32, "--domain", domain)
+    assert result.exit_code == 2 and "Invalid value for '--domain'" in result.stderr and "Traceback" not in result.output
 
 
 def test_send_and_dry_run(run):

@@ -6,13 +6,41 @@ import pytest
 from hypothesis import given, strategies as st
 
 from chainsig_core.errors import InvalidInputError
-from chainsig_core.sign_args import build_sign_request, parse_signature_request, parse_sign_request
+from chainsig_core.keys import Curve
+from chainsig_core.sign_args import (
+    build_sign_request,
+    curve_of_kind,
+    parse_signature_request,
+    parse_sign_request,
+    payload_kind,
+)
 
 
 @given(path=st.text(max_size=40), domain_id=st.sampled_from([0, 1]), payload=st.binary(min_size=32, max_size=32))
 def test_build_then_parse(path, domain_id, payload):
     kind = "Ecdsa" if domain_id == 0 else "Eddsa"
     assert parse_sign_request(build_sign_request(path, domain_id, payload)) == (path, kind, payload, domain_id)
+
+
+@given(path=st.text(max_size=40), domain_id=st.integers(0, 2**64 - 1),
+       curve=st.sampled_from(list(Curve)), payload=st.binary(min_size=32, max_size=32))
+def test_the_payload_kind_follows_the_curve_in_any_domain(path, domain_id, curve, payload):
+    kind = "Ecdsa" if curve is Curve.SECP256K1 else "Eddsa"
+    request = build_sign_request(path, domain_id, payload, curve)
+    assert request == {"path": path, "payload_v2": {kind: payload.hex()}, "domain_id": domain_id}
+    assert parse_sign_request(request) == (path, kind, payload, domain_id)
+    assert curve_of_kind(payload_kind(curve)) is curve
+
+
+def test_domain_two_ed25519_and_domain_three_secp256k1():
+    """Nothing ties an id to a curve beyond 0 and 1: the curve given decides."""
+    assert build_sign_request("p", 2, b"m", Curve.ED25519)["payload_v2"] == {"Eddsa": "6d"}
+    assert build_sign_request("p", 3, bytes(32), Curve.SECP256K1)["payload_v2"] == {"Ecdsa": "00" * 32}
+    assert build_sign_request("p", 0, b"m", Curve.ED25519)["payload_v2"] == {"Eddsa": "6d"}  # the curve wins
+    with pytest.raises(InvalidInputError, match="payload kind of domain 2 follows the curve of its root key"):
+        build_sign_request("p", 2, b"m")
+    with pytest.raises(InvalidInputError, match="Ecdsa"):
+        curve_of_kind("Bls")
 
 
 def test_legacy_and_case_insensitive_hex():

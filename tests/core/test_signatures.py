@@ -123,11 +123,63 @@ def test_signer_refuses_a_bad_response(chainsig_dev_signer):
 @pytest.mark.parametrize(
     "domain_id, payload, message",
     [(0, b"\x00" * 32, "zero"), (0, b"\x01" * 31, "exactly 32"), (0, SECP256K1_N.to_bytes(32, "big"), "smaller"),
-     (1, b"\x00" * 1233, "at most 1232"), (2, b"\x01" * 32, "domain")],
+     (1, b"\x00" * 1233, "at most 1232"), (2, b"\x00" * 1233, "at most 1232"), (2, "00" * 32, "must be bytes"),
+     (-1, b"\x01" * 32, "domain must be"), (2**64, b"\x01" * 32, "domain must be"),
+     (True, b"\x01" * 32, "domain must be"), (1.0, b"m", "domain must be"), ("2", b"m", "domain must be")],
 )
 def test_bad_sign_requests(domain_id, payload, message):
     with pytest.raises(InvalidInputError, match=message):
         SignRequest("alice.near", "p", domain_id, payload)
+
+
+def test_domains_zero_and_one_keep_their_curve_and_messages():
+    assert SignRequest("alice.near", "p", 0, b"\x01" * 32).curve is Curve.SECP256K1
+    assert SignRequest("alice.near", "p", 1, b"m").curve is Curve.ED25519
+    with pytest.raises(InvalidInputError, match=r"^an ECDSA payload is exactly 32 bytes \(a hash\), got 5$"):
+        SignRequest("alice.near", "p", 0, b"short")
+    with pytest.raises(InvalidInputError, match=r"^an EdDSA payload is at most 1232 bytes, got 1233$"):
+        SignRequest("alice.near", "p", 1, bytes(1233))
+
+
+@pytest.mark.parametrize("domain_id", [2, 3, 7, 2**64 - 1])
+def test_added_domains_are_accepted_and_checked_once_the_curve_is_known(domain_id):
+    """An added domain's curve is its root key's: until the signer knows it only the
+    curve-independent rules apply, then the rules of that curve."""
+    hash32 = hashlib.sha256(b"tx").digest()
+    for payload in (hash32, b"", b"a message", bytes(1232), bytes(32)):
+        assert SignRequest("alice.near", "p", domain_id, payload).curve is None
+    ecdsa = SignRequest("alice.near", "p", domain_id, hash32).for_curve(Curve.SECP256K1, "net")
+    assert ecdsa.curve is Curve.SECP256K1 and ecdsa.payload == hash32
+    assert ecdsa == SignRequest("alice.near", "p", domain_id, hash32)  # the curve is not identity
+    eddsa = SignRequest("alice.near", "p", domain_id, bytes(1232)).for_curve(Curve.ED25519, "net")
+    assert eddsa.curve is Curve.ED25519
+    for payload, message in ((b"a message", "exactly 32"), (bytes(32), "must not be zero"),
+                             (SECP256K1_N.to_bytes(32, "big"), "smaller")):
+        with pytest.raises(InvalidInputError, match=message):
+            SignRequest("alice.near", "p", domain_id, payload).for_curve(Curve.SECP256K1, "net")
+        with pytest.raises(InvalidInputError, match=message):  # a caller that knows the curve
+            SignRequest("alice.near", "p", domain_id, payload, Curve.SECP256K1)
+    assert SignRequest("alice.near", "p", domain_id, b"m", "ed25519").curve is Curve.ED25519
+
+
+def test_a_request_naming_another_curve_than_the_root_key_is_refused():
+    with pytest.raises(InvalidInputError, match="domain 2 of network 'net' has a secp256k1 root key, but the request is for ed25519"):
+        SignRequest("alice.near", "p", 2, b"m", Curve.ED25519).for_curve(Curve.SECP256K1, "net")
+    with pytest.raises(InvalidInputError, match="domain 0 of network 'net' has a ed25519 root key"):
+        SignRequest("alice.near", "p", 0, b"\x01" * 32).for_curve(Curve.ED25519, "net")
+    with pytest.raises(InvalidInputError, match="curve must be secp256k1 or ed25519"):
+        SignRequest("alice.near", "p", 2, b"m", "bls12381")
+
+
+def test_the_dev_network_has_domains_zero_and_one_only(chainsig_dev_signer):
+    from chainsig_core.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="network 'dev' has no domain 2: it has domains 0"):
+        chainsig_dev_signer.sign(SignRequest("alice.near", "p", 2, b"\x01" * 32))
+    (failure,) = chainsig_dev_signer.sign_many([SignRequest("alice.near", "p", 3, b"m")])
+    assert isinstance(failure, SignFailure) and isinstance(failure.error, UnknownNameError)
+    with pytest.raises(UnknownNameError, match="no domain 2"):
+        chainsig_dev_signer.network.root_public_key(2)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

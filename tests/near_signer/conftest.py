@@ -4,6 +4,11 @@ HANDLER_ERROR envelopes), backed by a tiny model of v1.signer that signs with th
 
 It verifies what a real node verifies for these tests: the transaction's ed25519 signature over
 its hash, the access key, the nonce, the block hash, the deposit and the sign arguments.
+
+Its contract has four domains, as one after ``vote_add_domains`` would: 0 (secp256k1) and 1
+(ed25519) with the dev root keys, and added domains 2 (secp256k1) and 3 (ed25519) with root
+secrets of their own. Like v1.signer it refuses a payload variant that is not its domain's and
+an unknown domain.
 """
 
 from __future__ import annotations
@@ -45,6 +50,19 @@ def handler_error(name: str, info: dict[str, Any] | None = None, data: Any = Non
     }
 
 
+DOMAIN_SEEDS = {0: None, 1: None, 2: "fake-near-domain-2", 3: "fake-near-domain-3"}
+"""Domain → the dev seed its root secret comes from (None: the default dev seed)."""
+DOMAIN_CURVES = {0: Curve.SECP256K1, 1: Curve.ED25519, 2: Curve.SECP256K1, 3: Curve.ED25519}
+
+
+def domain_root_secret(domain_id: int) -> int:
+    return dev_root_secret(DOMAIN_CURVES[domain_id], DOMAIN_SEEDS[domain_id])
+
+
+def domain_root_public_key(domain_id: int):
+    return dev_root_public_key(DOMAIN_CURVES[domain_id], DOMAIN_SEEDS[domain_id])
+
+
 @dataclass
 class FakeNear:
     """The node's state and the knobs a test turns."""
@@ -54,6 +72,7 @@ class FakeNear:
     pending_polls: int = 1  # tx polls answered with TIMEOUT_ERROR before the outcome
     mode: str = "ok"  # ok | timeout | timeout-once | garbage-signature
     root_override: str | None = None
+    foreign_keys: dict[int, str] = field(default_factory=dict)  # domains of other curves (bls12381)
     sign_calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -90,8 +109,15 @@ class FakeNear:
         if kind == "call_function":
             args = json.loads(base64.b64decode(params["args_base64"]) or b"{}")
             if params["method_name"] == "public_key":
-                curve = Curve.for_domain(args.get("domain_id", 0))
-                value = self.root_override or dev_root_public_key(curve).to_near_string()
+                domain_id = args.get("domain_id", 0)
+                if domain_id in self.foreign_keys:
+                    value = self.foreign_keys[domain_id]
+                elif domain_id in DOMAIN_CURVES:
+                    value = self.root_override or domain_root_public_key(domain_id).to_near_string()
+                else:  # what nearcore answers for a view that panics
+                    return "result", {"error": "wasm execution failed with error: HostError(GuestPanic { panic_msg: "
+                                      f"\"The provided domain ID, {domain_id}, was not found.\" }})",
+                                      "logs": [], "block_height": 1000, "block_hash": BLOCK_HASH}
                 return "result", {"result": list(json.dumps(value).encode()), "logs": [], "block_height": 1000, "block_hash": BLOCK_HASH}
         return "error", handler_error("UNKNOWN_BLOCK")
 
@@ -142,19 +168,24 @@ class FakeNear:
             return _panic("Attached deposit is lower than required. Attached: 0, Required: 1.")
         request = args["request"]
         domain_id = request.get("domain_id", 0)
-        if domain_id not in (0, 1) or self.mode == "wrong-domain":
+        if domain_id not in DOMAIN_CURVES or self.mode == "wrong-domain":
             return _panic(f"Domain DomainId({domain_id}) not found")
         if self.mode == "timeout" or (self.mode == "timeout-once" and self.sign_calls == 1):
             return _panic("Request has timed out.")
         ((scheme, payload_hex),) = request["payload_v2"].items()
         payload = bytes.fromhex(payload_hex)
-        curve = Curve.for_domain(domain_id)
-        secret = derive_secret_key(curve, dev_root_secret(curve), predecessor, request["path"])
+        curve = DOMAIN_CURVES[domain_id]
+        wanted = "Ecdsa" if curve is Curve.SECP256K1 else "Eddsa"
+        if scheme != wanted:
+            return _panic(f"Malformed payload: this domain signs {wanted} payloads, got {scheme}")
+        root = domain_root_secret(domain_id)
+        secret = derive_secret_key(curve, root, predecessor, request["path"])
         if self.mode == "garbage-signature":
-            secret = derive_secret_key(curve, dev_root_secret(curve), "mallory.testnet", request["path"])
-        sig = ecdsa_sign_with_scalar(secret, payload) if domain_id == 0 else ed25519_sign_with_scalar(secret, payload)
+            secret = derive_secret_key(curve, root, "mallory.testnet", request["path"])
+        ecdsa = curve is Curve.SECP256K1
+        sig = ecdsa_sign_with_scalar(secret, payload) if ecdsa else ed25519_sign_with_scalar(secret, payload)
         response = sig.to_response()
-        if domain_id == 0:  # the live contract answers in lowercase hex
+        if ecdsa:  # the live contract answers in lowercase hex
             response = json.loads(json.dumps(response).lower().replace('"secp256k1"', '"Secp256k1"'))
         return {"SuccessValue": base64.b64encode(json.dumps(response).encode()).decode()}
 
@@ -247,3 +278,9 @@ def fake_near(tmp_path) -> Iterator[NearEnv]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def domain_root():
+    """Domain id → the fake contract's root public key of that domain (0–3)."""
+    return domain_root_public_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 
@@ -13,6 +14,7 @@ from chainsig_core.config import load_config
 from chainsig_core.credentials import generate_access_key
 from chainsig_core.errors import (
     CredentialsError,
+    InvalidInputError,
     RootKeyMismatchError,
     RpcError,
     SignatureVerificationError,
@@ -210,3 +212,95 @@ def test_a_burst_of_first_requests_checks_keys_once(fake_near, monkeypatch):
     assert all(not isinstance(r, SignFailure) for r in results)
     assert calls.count("call_function:public_key") == 1
     assert fetches == ["alice.testnet"]
+
+
+# -- domains added by vote_add_domains (2 = secp256k1, 3 = ed25519 on the fake contract) ------
+
+
+def test_added_domains_sign_under_their_own_root_keys(fake_near, domain_root):
+    """Domains 2 and 3 are not in the configuration: their root keys come from the contract's
+    public_key view, their curves from those keys."""
+    from chainsig_core.kdf import derive_public_key
+
+    fake_near.near.pending_polls = 0
+    s = signer()
+    assert set(load_config().network("neartest").root_public_keys) == {0, 1}
+    ecdsa_payload = hashlib.sha256(b"domain 2").digest()
+    for domain_id, payload, kind in ((2, ecdsa_payload, "Ecdsa"), (3, b"a message of domain 3", "Eddsa")):
+        result = s.sign(SignRequest("alice.testnet", "added", domain_id, payload))
+        root = domain_root(domain_id)
+        assert s.root_public_key(domain_id) == root
+        assert result.public_key == derive_public_key(root, "alice.testnet", "added")
+        assert result.request.curve is root.curve and result.signature.curve is root.curve
+        verify_signature(result.public_key, payload, result.signature)
+        args = json.loads(base64.b64decode(fake_near.near.txs[s.tx_hashes[result.request]]["transaction"]["actions"][0]["FunctionCall"]["args"]))
+        assert args == {"request": {"path": "added", "payload_v2": {kind: payload.hex()}, "domain_id": domain_id}}
+    domain0 = s.derived_public_key("alice.testnet", "added", 0)
+    with pytest.raises(SignatureVerificationError):  # bound to domain 2's key, not domain 0's
+        verify_signature(domain0, ecdsa_payload, s.sign(SignRequest("alice.testnet", "added", 2, ecdsa_payload)).signature)
+
+
+def test_added_domain_payload_rules_follow_its_curve_before_anything_is_sent(fake_near):
+    s = signer()
+    with pytest.raises(InvalidInputError, match="an ECDSA payload is exactly 32 bytes"):
+        s.sign(SignRequest("alice.testnet", "p", 2, b"not a hash"))
+    with pytest.raises(InvalidInputError, match="must not be zero"):
+        s.sign(SignRequest("alice.testnet", "p", 2, bytes(32)))
+    with pytest.raises(InvalidInputError, match="domain 3 of network 'neartest' has a ed25519 root key, but the request is for secp256k1"):
+        s.sign(SignRequest("alice.testnet", "p", 3, b"\x01" * 32, Curve.SECP256K1))
+    (failure,) = s.sign_many([SignRequest("alice.testnet", "p", 2, b"m")])
+    assert isinstance(failure, SignFailure) and isinstance(failure.error, InvalidInputError)
+    assert fake_near.near.sign_calls == 0
+    assert s.sign(SignRequest("alice.testnet", "p", 3, bytes(32))).signature.curve is Curve.ED25519  # any EdDSA message
+
+
+def test_a_configured_added_domain_is_compared_with_the_contract(fake_near, domain_root, tmp_path):
+    from chainsig_core.config import register_network
+
+    def configure(roots):
+        register_network("neartest", rpc_url=fake_near.url, contract_id="v1.signer-dev.testnet",
+                         credentials_dir=tmp_path / "creds", family="testnet", root_public_keys=roots)
+
+    configure({2: domain_root(2), 3: domain_root(3)})
+    fake_near.near.pending_polls = 0
+    assert signer().sign(SignRequest("alice.testnet", "p", 2, b"\x05" * 32)).public_key.curve is Curve.SECP256K1
+    configure({2: domain_root(0)})  # the key of another domain
+    with pytest.raises(RootKeyMismatchError, match="for domain 2, but the configuration has"):
+        signer().sign(SignRequest("alice.testnet", "p", 2, b"\x05" * 32))
+    configure({3: domain_root(2)})  # a key of another curve
+    with pytest.raises(RootKeyMismatchError, match="refusing to sign"):
+        signer().sign(SignRequest("alice.testnet", "p", 3, b"m"))
+    assert fake_near.near.sign_calls == 1
+
+
+def test_unknown_and_unsupported_domains_are_one_clear_error(fake_near):
+    with pytest.raises(SigningError, match="The provided domain ID, 7, was not found"):
+        signer().sign(SignRequest("alice.testnet", "p", 7, b"\x05" * 32))
+    fake_near.near.foreign_keys[4] = "bls12381:25Sm9ZxCWJwCL4y7sM6LgEXiq5wFLabfRZE2ssw8QkYBD5xPWJ5CxcAgMWbWXwfBFx"
+    with pytest.raises(InvalidInputError, match="domain 4 of v1.signer-dev.testnet on neartest has a bls12381 root key: chainsig signs in secp256k1 and ed25519 domains only"):
+        signer().sign(SignRequest("alice.testnet", "p", 4, b"\x05" * 32))
+    assert fake_near.near.sign_calls == 0
+
+
+def test_cli_and_library_sign_in_an_added_domain_and_resume_it(fake_near, domain_root):
+    from chainsig_core import sign
+
+    fake_near.near.pending_polls = 0
+    runner = CliRunner()
+    result = runner.invoke(cli, ["sign", "--network", "neartest", "--account", "alice.testnet", "--path", "cli",
+                                 "--payload", "22" * 32, "--domain", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["domain_id"] == 2 and out["response"]["scheme"] == "Secp256k1"
+    (tx_hash,) = fake_near.near.txs
+    again = runner.invoke(cli, ["sign", "--network", "neartest", "--account", "alice.testnet", "--resume", tx_hash, "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["signature"] == out["signature"] and json.loads(again.stdout)["domain_id"] == 2
+    bad = runner.invoke(cli, ["sign", "--network", "neartest", "--account", "alice.testnet", "--path", "cli",
+                              "--payload", "cafe", "--domain", "2"])
+    assert bad.exit_code == 2 and bad.stderr.strip().count("\n") == 0 and "exactly 32 bytes" in bad.stderr
+    lib = sign(account="alice.testnet", path="lib", payload=b"ed25519 in domain 3", domain_id=3, network="neartest")
+    from chainsig_core.kdf import derive_public_key
+
+    assert lib.public_key == derive_public_key(domain_root(3), "alice.testnet", "lib")
+    assert lib.to_json("neartest")["domain_id"] == 3

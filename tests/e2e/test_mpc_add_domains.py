@@ -2,15 +2,14 @@
 
 * on a running devnet, the governance threshold of operators vote a second ``DamgardEtAl``
   domain (id 2); the nodes run its DKG through the contract (Initializing → ``vote_pk`` →
-  Running with three domains), fill presignatures for it, and a ``sign`` request for domain 2
-  is answered with a signature that verifies under the key derived from domain 2's root key —
-  not domain 0's; domains 0 and 1 keep signing;
+  Running with three domains), fill presignatures for it, and ``chainsig_core`` signs in
+  domain 2 — the library's ``sign(domain_id=2)`` and ``chainsig sign --domain 2`` — with
+  signatures that verify under the key derived from domain 2's root key, not domain 0's. The
+  devnet's config lists domains 0 and 1 only: the signer reads domain 2's root key (and so its
+  curve) from the contract's ``public_key`` view; once the key is in the config, ``derive``
+  uses it too. Domains 0 and 1 keep signing;
 * a contract started with no domains (the ``init`` path) gets domains 0 and 1 from
   ``vote add-domains``, and ``chainsig_core`` signs with both.
-
-The domain-2 request is sent as a plain NEAR ``sign`` transaction (near-kit): ``chainsig_core``'s
-signer accepts only domains 0 and 1 so far (``SignRequest``, ``Curve.for_domain``,
-``sign_args.build_sign_request``, the config's ``root_public_keys`` check).
 """
 
 from __future__ import annotations
@@ -92,22 +91,10 @@ def vote(description: dict[str, Any], node: str, *domains: str) -> subprocess.Co
                           env={**os.environ, "CHAINSIG_CONFIG": description["config"]})
 
 
-async def sign_raw(description: dict[str, Any], path: str, domain_id: int, payload: bytes) -> dict[str, Any]:
-    """A ``sign`` transaction from ACCOUNT (near-kit), waiting for the MPC network's answer."""
-    from near import AsyncNear, function_call
-
-    from chainsig_core.credentials import load_access_key
-
-    key = load_access_key(Path(description["data_dir"]) / "credentials", "devnet", ACCOUNT)
-    request = {"request": {"path": path, "payload_v2": {"Ecdsa": payload.hex()}, "domain_id": domain_id}}
-    async with AsyncNear(network="devnet", rpc_url=description["rpc_url"], account_id=ACCOUNT,
-                         private_key=key.to_near_secret_string()) as near:
-        result = await near.send_transaction(
-            description["contract_id"], [function_call("sign", request, gas="300 Tgas", deposit="1 yocto")],
-            wait_until="EXECUTED_OPTIMISTIC")
-    value = result.json_value()
-    assert isinstance(value, dict), result.status
-    return value
+def chainsig(description: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``chainsig`` CLI as a process, with the devnet's config."""
+    return subprocess.run([sys.executable, "-m", "chainsig_core", *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "CHAINSIG_CONFIG": description["config"]})
 
 
 def has_series(text: str, name: str, **labels: str) -> bool:
@@ -119,7 +106,8 @@ def has_series(text: str, name: str, **labels: str) -> bool:
     return False
 
 
-def test_operators_add_a_second_ecdsa_domain_and_the_network_signs_with_it(devnet3: dict[str, Any]) -> None:
+def test_operators_add_a_second_ecdsa_domain_and_the_network_signs_with_it(devnet3_config: dict[str, Any]) -> None:
+    devnet3 = devnet3_config
     started = time.monotonic()
     before = view(devnet3, "state")["Running"]
     assert before["domains"]["next_domain_id"] == 2 and before["parameters"]["threshold"] == 2
@@ -151,17 +139,44 @@ def test_operators_add_a_second_ecdsa_domain_and_the_network_signs_with_it(devne
     assert PublicKey.from_near_string(view(devnet3, "public_key", {"domain_id": 2})) == root2
     wait_until_nodes_running(devnet3["nodes"], [0, 1, 2])
 
+    from chainsig_core import sign
+    from chainsig_core.config import load_config, register_network
+    from chainsig_core.derive import derive_address
+    from chainsig_core.errors import InvalidInputError
+
+    assert set(load_config().network("devnet").root_public_keys) == {0, 1}  # up registered 0 and 1
     payload = hashlib.sha256(b"signed in domain 2").digest()
-    response = asyncio.run(sign_raw(devnet3, "second-ecdsa", 2, payload))
+    result = sign(account=ACCOUNT, path="second-ecdsa", payload=payload, domain_id=2, network="devnet")
     derived = derive_public_key(root2, ACCOUNT, "second-ecdsa")
     contract_derived = view(devnet3, "derived_public_key",
                             {"path": "second-ecdsa", "predecessor": ACCOUNT, "domain_id": 2})
-    assert PublicKey.from_near_string(contract_derived) == derived
-    signature = parse_signature_response(response)
-    verify_signature(derived, payload, signature)
+    assert PublicKey.from_near_string(contract_derived) == derived == result.public_key
+    assert result.request.curve is Curve.SECP256K1 and result.to_json("devnet")["domain_id"] == 2
+    verify_signature(derived, payload, result.signature)
+    domain0_key = derive_public_key(PublicKey.from_near_string(keys[0]), ACCOUNT, "second-ecdsa")
     with pytest.raises(SignatureVerificationError):  # the signature is bound to domain 2's key, not domain 0's
-        verify_signature(derive_public_key(PublicKey.from_near_string(keys[0]), ACCOUNT, "second-ecdsa"),
-                         payload, signature)
+        verify_signature(domain0_key, payload, result.signature)
+    with pytest.raises(InvalidInputError, match="an ECDSA payload is exactly 32 bytes"):  # the curve came from the contract
+        sign(account=ACCOUNT, path="second-ecdsa", payload=b"not a hash", domain_id=2, network="devnet")
+
+    cli_payload = hashlib.sha256(b"signed in domain 2 by the CLI").digest()
+    done = chainsig(devnet3, "sign", "--network", "devnet", "--account", ACCOUNT, "--path", "second-ecdsa-cli",
+                    "--payload", cli_payload.hex(), "--domain", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["domain_id"], out["payload"], out["response"]["scheme"]) == (2, cli_payload.hex(), "Secp256k1")
+    verify_signature(derive_public_key(root2, ACCOUNT, "second-ecdsa-cli"), cli_payload,
+                     parse_signature_response(out["response"]))
+
+    # with domain 2's key in the config, offline derivation uses it (and signing compares it)
+    register_network("devnet", rpc_url=devnet3["rpc_url"], contract_id=devnet3["contract_id"],
+                     credentials_dir=Path(devnet3["data_dir"]) / "credentials",
+                     root_public_keys={d: PublicKey.from_near_string(k) for d, k in keys.items()})
+    address = derive_address(chain="ethereum", account=ACCOUNT, path="second-ecdsa", network="devnet", domain_id=2)
+    assert address.public_key == derived
+    assert address.address != derive_address(chain="ethereum", account=ACCOUNT, path="second-ecdsa", network="devnet").address
+    again = sign(account=ACCOUNT, path="second-ecdsa", payload=payload, domain_id=2, network="devnet")
+    verify_signature(derived, payload, again.signature)
 
     for node in devnet3["nodes"]:
         assert httpx.get(node["metrics_url"] + "/health", timeout=5).json()["domains"] == [0, 1, 2]

@@ -7,7 +7,7 @@ One TOML file, ``$CHAINSIG_CONFIG`` or ``~/.config/chainsig/config.toml``::
     contract_id = "v1.signer.devnet"
     credentials_dir = "/home/me/.chainsig/devnet/credentials"
     family = "local"                     # which chain networks it defaults to
-    root_public_keys = { 0 = "secp256k1:…", 1 = "ed25519:…" }   # cache of the contract view
+    root_public_keys = { 0 = "secp256k1:…", 1 = "ed25519:…" }   # any u64 domain, either curve
 
     [networks.mainnet]                   # overriding a built-in network's RPC URL
     rpc_url = "https://rpc.mainnet.example"

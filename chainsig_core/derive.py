@@ -121,8 +121,8 @@ class _DerivationTarget:
         wanted = Curve.default_for_domain(chain_obj.domain_id)
         if wanted is not None and root.curve is not wanted:
             raise InvalidInputError(
-                f"{chain_obj.name} needs a {wanted.value} key, but domain {domain} of network "
-                f"{network!r} has a {root.curve.value} root key"
+                f"{chain_obj.name} needs a {wanted.value} key, but the root key of domain {domain} "
+                f"on network {network!r} is {root.curve.value}"
             )
         return cls(network, chain_obj, chain_net, kind, root)
 

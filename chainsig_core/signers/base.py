@@ -87,8 +87,8 @@ class SignRequest:
             return self
         if self.curve is not None:
             raise InvalidInputError(
-                f"domain {self.domain_id} of network {network!r} has a {curve.value} root key, but the "
-                f"request is for {self.curve.value}"
+                f"the root key of domain {self.domain_id} on network {network!r} is {curve.value}, "
+                f"but the request is for {self.curve.value}"
             )
         return replace(self, curve=curve)
 

@@ -86,7 +86,7 @@ def test_deriving_in_an_added_domain_uses_its_root_key(chainsig_config, fake_plu
     assert second.address != default.address
     ed = derive_address(chain="fakechain-ed", account="alice.near", path="p", network="devnet", domain_id=3)
     assert ed.public_key == kdf.derive_public_key(ED_3, "alice.near", "p")
-    with pytest.raises(InvalidInputError, match="fakechain needs a secp256k1 key, but domain 3 of network 'devnet' has a ed25519 root key"):
+    with pytest.raises(InvalidInputError, match="fakechain needs a secp256k1 key, but the root key of domain 3 on network 'devnet' is ed25519"):
         derive_address(chain="fakechain", account="alice.near", path="p", network="devnet", domain_id=3)
     with pytest.raises(UnknownNameError, match="root key of domain 5"):
         derive_address(chain="fakechain", account="alice.near", path="p", network="devnet", domain_id=5)

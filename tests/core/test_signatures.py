@@ -163,9 +163,9 @@ def test_added_domains_are_accepted_and_checked_once_the_curve_is_known(domain_i
 
 
 def test_a_request_naming_another_curve_than_the_root_key_is_refused():
-    with pytest.raises(InvalidInputError, match="domain 2 of network 'net' has a secp256k1 root key, but the request is for ed25519"):
+    with pytest.raises(InvalidInputError, match="the root key of domain 2 on network 'net' is secp256k1, but the request is for ed25519"):
         SignRequest("alice.near", "p", 2, b"m", Curve.ED25519).for_curve(Curve.SECP256K1, "net")
-    with pytest.raises(InvalidInputError, match="domain 0 of network 'net' has a ed25519 root key"):
+    with pytest.raises(InvalidInputError, match="the root key of domain 0 on network 'net' is ed25519"):
         SignRequest("alice.near", "p", 0, b"\x01" * 32).for_curve(Curve.ED25519, "net")
     with pytest.raises(InvalidInputError, match="curve must be secp256k1 or ed25519"):
         SignRequest("alice.near", "p", 2, b"m", "bls12381")

@@ -246,7 +246,7 @@ def test_added_domain_payload_rules_follow_its_curve_before_anything_is_sent(fak
         s.sign(SignRequest("alice.testnet", "p", 2, b"not a hash"))
     with pytest.raises(InvalidInputError, match="must not be zero"):
         s.sign(SignRequest("alice.testnet", "p", 2, bytes(32)))
-    with pytest.raises(InvalidInputError, match="domain 3 of network 'neartest' has a ed25519 root key, but the request is for secp256k1"):
+    with pytest.raises(InvalidInputError, match="the root key of domain 3 on network 'neartest' is ed25519, but the request is for secp256k1"):
         s.sign(SignRequest("alice.testnet", "p", 3, b"\x01" * 32, Curve.SECP256K1))
     (failure,) = s.sign_many([SignRequest("alice.testnet", "p", 2, b"m")])
     assert isinstance(failure, SignFailure) and isinstance(failure.error, InvalidInputError)

@@ -1,8 +1,10 @@
 """Rules a sign payload must follow, shared by every signer and by the contract.
 
-ECDSA (domain 0): exactly 32 bytes, read big-endian it must be < n and — unlike NEAR's
-contract — ≠ 0, because the robust ECDSA protocol never signs h = 0. EdDSA (domain 1): the
-message itself, 0–1232 bytes (Solana's transaction limit, as in ``v1.signer``).
+The rules follow the domain's curve (domains 0 and 1 are secp256k1 and ed25519 by default; an
+added domain's curve is its root key's). ECDSA (secp256k1): exactly 32 bytes, read big-endian
+it must be < n and — unlike NEAR's contract — ≠ 0, because the robust ECDSA protocol never
+signs h = 0. EdDSA (ed25519): the message itself, 0–1232 bytes (Solana's transaction limit, as
+in ``v1.signer``).
 """
 
 from __future__ import annotations

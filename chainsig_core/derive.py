@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from json.encoder import encode_basestring as _json_string
+from typing import Any, TypeVar
 
 from .chain import Chain
 from .config import Config, load_config
@@ -134,8 +136,43 @@ class _DerivationTarget:
             self.address_type,
         )
 
+    def derive_json(self, account: str, path: str) -> dict[str, Any]:
+        """:meth:`DerivedAddress.to_json` of :meth:`derive`."""
+        return self.derive(account, path).to_json()
 
-_BATCH_FIELDS = {"chain", "account", "path", "network", "chain_network", "address_type"}
+    def json_line(self, account: str, path: str) -> str:
+        """The ``--from-file`` output line of :meth:`derive`, line feed included.
+
+        The same text as encoding :meth:`derive_json` with ``_JSON_LINE`` (tests compare the
+        two), built without the intermediate objects: this is the batch hot path.
+        """
+        public_key = derive_public_key(self.root, account, path)
+        address = self.chain.address(public_key, self.chain_network, address_type=self.address_type)
+        return (
+            f"{self._json_head}{_json_string(account)},\"path\":{_json_string(path)},"
+            f"\"public_key\":{_json_string(public_key.to_near_string())},"
+            f"\"address\":{_json_string(address)}{self._json_tail}"
+        )
+
+    @cached_property
+    def _json_head(self) -> str:
+        return (
+            f'{{"network":{_json_string(self.network)},"chain":{_json_string(self.chain.name)},'
+            f'"chain_network":{_json_string(self.chain_network)},"account":'
+        )
+
+    @cached_property
+    def _json_tail(self) -> str:
+        if self.address_type is None:
+            return "}\n"
+        return f',"address_type":{_json_string(self.address_type)}}}\n'
+
+
+_Out = TypeVar("_Out")
+
+
+_BATCH_FIELDS = frozenset({"chain", "account", "path", "network", "chain_network", "address_type"})
+_REQUIRED_FIELDS = ("chain", "account", "path")
 
 
 def derive_batch(
@@ -151,24 +188,16 @@ def derive_batch(
     ``network`` (default ``network``), ``chain_network`` and ``address_type``. Blank lines are
     skipped. A bad line yields ``{"line": N, "error": "..."}`` and the run goes on.
     """
-    config = config or load_config()
-    targets: dict[tuple[Any, ...], _DerivationTarget] = {}  # rows mostly share these
-    for number, line in enumerate(lines, start=first_line):
-        if not line.strip():
-            continue
-        try:
-            row = _parse_row(line)
-            key = (row.get("network") or network, row["chain"], row.get("chain_network"), row.get("address_type"))
-            target = targets.get(key)
-            if target is None:
-                target = targets[key] = _DerivationTarget.resolve(config, *key)
-            yield target.derive(row["account"], row["path"]).to_json()
-        except ChainsigError as exc:
-            yield {"line": number, "error": str(exc)}
+    rows = _BatchDeriver(config or load_config(), network)
+    return rows.derive(lines, first_line, _DerivationTarget.derive_json, _error_object)
 
 
-PARALLEL_CHUNK = 2000
-"""Lines per work unit of :func:`derive_batch_parallel`."""
+PARALLEL_MIN_ROWS = 2000
+"""Inputs shorter than this are derived in process (forking workers would cost more)."""
+
+PARALLEL_CHUNK = 500
+"""Lines per work unit of :func:`derive_batch_parallel` (small units keep both cores busy to
+the end of the input)."""
 
 
 def derive_batch_parallel(
@@ -178,7 +207,8 @@ def derive_batch_parallel(
     one per CPU). Output order is input order.
 
     Workers are forked so they start with the plugins already loaded; where ``fork`` is not
-    available (or for one worker) this runs in process.
+    available (or for one worker, or fewer than :data:`PARALLEL_MIN_ROWS` lines) this runs in
+    process.
     """
     import multiprocessing
     import os
@@ -186,27 +216,62 @@ def derive_batch_parallel(
 
     workers = workers or os.cpu_count() or 1
     iterator = iter(lines)
-    first = list(islice(iterator, PARALLEL_CHUNK))
-    if workers <= 1 or len(first) < PARALLEL_CHUNK or "fork" not in multiprocessing.get_all_start_methods():
-        rows = derive_batch(_chain_lines(first, iterator), network=network)
-        yield from (_JSON_LINE(row) for row in rows)
+    first = list(islice(iterator, max(PARALLEL_MIN_ROWS, PARALLEL_CHUNK)))
+    config = load_config()  # fail fast on a broken config, before forking
+    serial = workers <= 1 or len(first) < PARALLEL_MIN_ROWS
+    if serial or "fork" not in multiprocessing.get_all_start_methods():
+        rows = _BatchDeriver(config, network)
+        yield from rows.derive(_chain_lines(first, iterator), 1, _DerivationTarget.json_line, _error_line)
         return
-    load_config()  # fail fast on a broken config, before forking
     from .plugins import get_chains
 
     get_chains()
 
-    def chunks() -> Iterator[tuple[int, list[str], str]]:
-        start, chunk = 1, first
-        while chunk:
-            yield start, chunk, network
+    def chunks() -> Iterator[tuple[int, list[str]]]:
+        start, pending = 1, first
+        while pending:
+            chunk, pending = pending[:PARALLEL_CHUNK], pending[PARALLEL_CHUNK:]
+            if not pending:
+                pending = list(islice(iterator, PARALLEL_CHUNK))
+            yield start, chunk
             start += len(chunk)
-            chunk = list(islice(iterator, PARALLEL_CHUNK))
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        for text in pool.imap(_derive_chunk, chunks()):
-            yield text
+    with context.Pool(workers, initializer=_start_worker, initargs=(config, network)) as pool:
+        yield from pool.imap(_derive_chunk, chunks())
+
+
+class _BatchDeriver:
+    """Derives batch rows with the targets it resolved so far (rows mostly share them)."""
+
+    def __init__(self, config: Config, network: str) -> None:
+        self.config = config
+        self.network = network
+        self.targets: dict[tuple[Any, ...], _DerivationTarget] = {}
+
+    def derive(
+        self,
+        lines: Iterable[str],
+        first_line: int,
+        render: Callable[[_DerivationTarget, str, str], _Out],
+        render_error: Callable[[int, str], _Out],
+    ) -> Iterator[_Out]:
+        """One ``render(target, account, path)`` per non-blank line, or ``render_error(line
+        number, message)`` for a bad one."""
+        targets, network = self.targets, self.network
+        for number, line in enumerate(lines, start=first_line):
+            if not line or line.isspace():
+                continue
+            try:
+                row = _parse_row(line)
+                get = row.get
+                key = (get("network") or network, row["chain"], get("chain_network"), get("address_type"))
+                target = targets.get(key)
+                if target is None:
+                    target = targets[key] = _DerivationTarget.resolve(self.config, *key)
+                yield render(target, row["account"], row["path"])
+            except ChainsigError as exc:
+                yield render_error(number, str(exc))
 
 
 def _chain_lines(first: list[str], rest: Iterator[str]) -> Iterator[str]:
@@ -217,26 +282,46 @@ def _chain_lines(first: list[str], rest: Iterator[str]) -> Iterator[str]:
 _JSON_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _derive_chunk(work: tuple[int, list[str], str]) -> str:
-    start, chunk, network = work
-    rows = derive_batch(chunk, network=network, first_line=start)
-    return "".join(_JSON_LINE(row) + "\n" for row in rows)
+def _error_object(number: int, message: str) -> dict[str, Any]:
+    return {"line": number, "error": message}
+
+
+def _error_line(number: int, message: str) -> str:
+    return _JSON_LINE(_error_object(number, message)) + "\n"
+
+
+_WORKER: _BatchDeriver | None = None
+
+
+def _start_worker(config: Config, network: str) -> None:
+    """Pool initializer (in the forked worker): one deriver, so targets resolve once per worker."""
+    global _WORKER
+    _WORKER = _BatchDeriver(config, network)
+
+
+def _derive_chunk(work: tuple[int, list[str]]) -> str:
+    start, chunk = work
+    assert _WORKER is not None, "derive worker started without _start_worker"
+    return "".join(_WORKER.derive(chunk, start, _DerivationTarget.json_line, _error_line))
+
+
+_json_loads = json.JSONDecoder().decode
 
 
 def _parse_row(line: str) -> Mapping[str, Any]:
     try:
-        row = json.loads(line)
+        row = _json_loads(line)
     except ValueError:
         raise InvalidInputError("line is not valid JSON") from None
-    if not isinstance(row, dict):
+    if type(row) is not dict:
         raise InvalidInputError("line must be a JSON object")
-    missing = [k for k in ("chain", "account", "path") if k not in row]
-    if missing:
+    if "chain" not in row or "account" not in row or "path" not in row:
+        missing = [key for key in _REQUIRED_FIELDS if key not in row]
         raise InvalidInputError(f"missing field(s): {', '.join(missing)}")
-    unknown = set(row) - _BATCH_FIELDS
-    if unknown:
-        raise InvalidInputError(f"unknown field(s): {', '.join(sorted(unknown))}")
-    for key in _BATCH_FIELDS & set(row):
-        if row[key] is not None and not isinstance(row[key], str):
+    fields = row.keys()
+    if not fields <= _BATCH_FIELDS:
+        raise InvalidInputError(f"unknown field(s): {', '.join(sorted(fields - _BATCH_FIELDS))}")
+    for key, value in row.items():
+        if type(value) is not str and (value is not None or key in _REQUIRED_FIELDS):
             raise InvalidInputError(f"field {key!r} must be a string")
     return row

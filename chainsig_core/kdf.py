@@ -6,12 +6,14 @@
 * ed25519: the tweak is read little-endian and reduced mod ℓ; ``derived = root + t·B``.
 
 The domain id does not enter the hash: the same (account, path) gives the same tweak on both
-curves. Point arithmetic uses libsecp256k1 (coincurve) and libsodium (PyNaCl).
+curves. Point arithmetic uses libsecp256k1 (coincurve) and libsodium (PyNaCl, through
+:mod:`.ed25519_ops`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 
 from .account_id import validate_account_id
@@ -55,7 +57,10 @@ def tweak(predecessor: str, path: str) -> bytes:
 def _tweak_unchecked(predecessor: str, path: str) -> bytes:
     if not isinstance(path, str):
         raise InvalidInputError("derivation path must be a string")
-    encoded_path = path.encode("utf-8", "strict")
+    try:
+        encoded_path = path.encode("utf-8", "strict")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\\ud800" escape
+        raise InvalidInputError("derivation path is not valid Unicode text (lone surrogate)") from None
     if len(encoded_path) > MAX_PATH_BYTES:
         raise InvalidInputError(f"derivation path is longer than {MAX_PATH_BYTES} bytes")
     return hashlib.sha3_256(
@@ -161,20 +166,33 @@ def _secp256k1_point(data: bytes):  # type: ignore[no-untyped-def]
         raise InvalidKeyError("root key is not a point on secp256k1") from None
 
 
-@lru_cache(maxsize=1)
-def _sodium():  # type: ignore[no-untyped-def]
-    """libsodium's point functions, imported once (this is the derive hot path)."""
-    from nacl.bindings import crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp
-    from nacl.exceptions import RuntimeError as NaclRuntimeError
-
-    return crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp, NaclRuntimeError
+_ED25519_IDENTITY = b"\x01" + bytes(31)
 
 
 @lru_cache(maxsize=64)
-def _ed25519_valid(data: bytes) -> bool:
-    from nacl.bindings import crypto_core_ed25519_is_valid_point
+def _ed25519_child_function(root_data: bytes) -> Callable[[bytes], bytes]:
+    """``s ↦ root + s·B`` (compressed) for one root key, which is validated once here.
 
-    return bool(crypto_core_ed25519_is_valid_point(data))
+    Both steps are libsodium's (:mod:`.ed25519_ops`); libsodium has no call that keeps the root
+    decompressed, so each row pays for decompressing it again inside ``crypto_core_ed25519_add``.
+    """
+    from .ed25519_ops import ops
+
+    point_ops = ops()
+    if not point_ops.is_valid_point(root_data):
+        raise InvalidKeyError("root key is not a valid ed25519 point")
+    base_noclamp, add = point_ops.base_noclamp, point_ops.add
+
+    def child(scalar: bytes) -> bytes:
+        offset = base_noclamp(scalar)
+        point = None if offset is None else add(root_data, offset)
+        if point is None:  # libsodium refused an operand; cannot happen for a valid root
+            raise InvalidKeyError("ed25519 derivation failed: libsodium refused the points")
+        if point == _ED25519_IDENTITY:
+            raise InvalidKeyError("derived ed25519 key is the identity point; choose another path")
+        return point
+
+    return child
 
 
 def _derive_secp256k1(root: PublicKey, tweak_bytes: bytes) -> PublicKey:
@@ -190,15 +208,8 @@ def _derive_secp256k1(root: PublicKey, tweak_bytes: bytes) -> PublicKey:
 
 
 def _derive_ed25519(root: PublicKey, tweak_bytes: bytes) -> PublicKey:
-    crypto_core_ed25519_add, crypto_scalarmult_ed25519_base_noclamp, NaclRuntimeError = _sodium()
-    if not _ed25519_valid(bytes(root.data)):
-        raise InvalidKeyError("root key is not a valid ed25519 point")
-    scalar = ed25519_tweak_scalar(tweak_bytes)
+    child = _ed25519_child_function(bytes(root.data))
+    scalar = int.from_bytes(tweak_bytes, "little") % ED25519_L
     if scalar == 0:
         return root
-    try:
-        offset = crypto_scalarmult_ed25519_base_noclamp(scalar.to_bytes(32, "little"))
-        child = crypto_core_ed25519_add(root.data, offset)
-    except NaclRuntimeError:
-        raise InvalidKeyError("derived ed25519 key is invalid") from None
-    return PublicKey(Curve.ED25519, child)
+    return PublicKey(Curve.ED25519, child(scalar.to_bytes(32, "little")))

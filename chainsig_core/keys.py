@@ -228,9 +228,9 @@ class PublicKey:
             except (ValueError, TypeError):
                 raise InvalidKeyError("not a point on secp256k1") from None
         else:
-            from nacl.bindings import crypto_core_ed25519_is_valid_point
+            from .ed25519_ops import ops  # libsodium's check, without importing nacl.bindings
 
-            if not crypto_core_ed25519_is_valid_point(bytes(self.data)):
+            if not ops().is_valid_point(bytes(self.data)):
                 raise InvalidKeyError(
                     "not a valid ed25519 point (non-canonical, small order or off the curve)"
                 )

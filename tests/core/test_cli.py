@@ -204,6 +204,7 @@ def test_config_error_is_one_line(tmp_path):
 def test_parallel_batch_keeps_order_and_line_numbers(run, monkeypatch, tmp_path):
     import chainsig_core.derive as derive_module
 
+    monkeypatch.setattr(derive_module, "PARALLEL_MIN_ROWS", 3)
     monkeypatch.setattr(derive_module, "PARALLEL_CHUNK", 3)
     rows = []
     for i in range(20):

@@ -116,3 +116,10 @@ def test_different_paths_give_different_keys(account, p1, p2):
     root = load_config().network("mainnet").root_public_key(0)
     same = kdf.derive_public_key(root, account, p1) == kdf.derive_public_key(root, account, p2)
     assert same == (p1 == p2)
+
+
+def test_path_with_a_lone_surrogate_is_a_clear_error():
+    from chainsig_core.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="lone surrogate"):
+        kdf.tweak("alice.near", "a\udc80b")

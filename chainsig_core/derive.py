@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from .chain import Chain
 from .config import Config, load_config
 from .errors import ChainsigError, InvalidInputError
-from .kdf import derive_public_key
+from .kdf import derive_public_key, public_key_deriver
 from .keys import Curve, PublicKey, check_domain_id
 from .plugins import get_chain
 from .types import DerivedAccount
@@ -146,26 +146,40 @@ class _DerivationTarget:
         The same text as encoding :meth:`derive_json` with ``_JSON_LINE`` (tests compare the
         two), built without the intermediate objects: this is the batch hot path.
         """
-        public_key = derive_public_key(self.root, account, path)
+        parts = self._json_parts
+        if parts is None:
+            return _JSON_LINE(self.derive_json(account, path)) + "\n"
+        public_key = self._derive_key(account, path)
         address = self.chain.address(public_key, self.chain_network, address_type=self.address_type)
+        # The account id was validated by the derivation (a-z, 0-9, '-', '_', '.') and a NEAR key
+        # string is a curve name, ':' and base58: neither needs JSON escaping.
         return (
-            f"{self._json_head}{_json_string(account)},\"path\":{_json_string(path)},"
-            f"\"public_key\":{_json_string(public_key.to_near_string())},"
-            f"\"address\":{_json_string(address)}{self._json_tail}"
+            f'{parts[0]}"{account}","path":{_json_string(path)},'
+            f'"public_key":"{public_key.to_near_string()}","address":{_json_string(address)}{parts[1]}'
         )
 
     @cached_property
-    def _json_head(self) -> str:
-        return (
-            f'{{"network":{_json_string(self.network)},"chain":{_json_string(self.chain.name)},'
-            f'"chain_network":{_json_string(self.chain_network)},"account":'
-        )
+    def _derive_key(self) -> Callable[[str, str], PublicKey]:
+        return public_key_deriver(self.root)
 
     @cached_property
-    def _json_tail(self) -> str:
-        if self.address_type is None:
-            return "}\n"
-        return f',"address_type":{_json_string(self.address_type)}}}\n'
+    def _json_parts(self) -> tuple[str, str] | None:
+        """The text of :meth:`DerivedAddress.to_json` before ``"account"`` and after
+        ``"address"`` — the members every row of this target shares (network, chain, …,
+        ``address_type`` and any other optional ones) — taken from ``to_json`` itself for a sample
+        row, so batch lines cannot drift from it. ``None`` (encode each row) if the sample fails
+        or ``to_json`` is not laid out as expected."""
+        try:
+            members = self.derive_json("sample.near", "")
+        except ChainsigError:
+            return None
+        names = list(members)
+        start = names.index("account") if "account" in names else -1
+        if start < 0 or names[start:start + 4] != ["account", "path", "public_key", "address"]:
+            return None
+        head = "".join(f"{_json_string(name)}:{_JSON_LINE(members[name])}," for name in names[:start])
+        tail = "".join(f",{_json_string(name)}:{_JSON_LINE(members[name])}" for name in names[start + 4:])
+        return f'{{{head}"account":', f"{tail}}}\n"
 
 
 _Out = TypeVar("_Out")

@@ -74,15 +74,17 @@ def _direct_ops() -> Ed25519Ops | None:
     from_buffer = ffi.from_buffer
 
     def base_noclamp(scalar: bytes) -> bytes | None:
-        _check(scalar, SCALAR_BYTES)
+        if type(scalar) is not bytes or len(scalar) != SCALAR_BYTES:
+            _check(scalar, SCALAR_BYTES)
         out = bytearray(POINT_BYTES)
         if base_fn(from_buffer("unsigned char[]", out), scalar) != 0:
             return None
         return bytes(out)
 
     def add(p: bytes, q: bytes) -> bytes | None:
-        _check(p, POINT_BYTES)
-        _check(q, POINT_BYTES)
+        if type(p) is not bytes or type(q) is not bytes or len(p) != POINT_BYTES or len(q) != POINT_BYTES:
+            _check(p, POINT_BYTES)
+            _check(q, POINT_BYTES)
         out = bytearray(POINT_BYTES)
         if add_fn(from_buffer("unsigned char[]", out), p, q) != 0:
             return None

@@ -137,6 +137,41 @@ def derive_public_key(root: PublicKey, predecessor: str, path: str) -> PublicKey
     return derive_public_key_from_tweak(root, tweak(predecessor, path))
 
 
+def public_key_deriver(root: PublicKey) -> Callable[[str, str], PublicKey]:
+    """:func:`derive_public_key` under one root, for many ``(predecessor, path)`` pairs.
+
+    The root is parsed and validated once, here, rather than looked up for every key: batch
+    derivation (``chainsig derive --from-file``) uses this.
+
+    Returns
+    -------
+    Callable[[str, str], PublicKey]
+        ``(predecessor, path) -> child key``, raising as :func:`derive_public_key` does.
+
+    Raises
+    ------
+    InvalidKeyError
+        If ``root`` is not a valid point of its curve.
+    """
+    if root.curve is Curve.SECP256K1:
+        _secp256k1_point(bytes(root.data))
+
+        def derive_secp256k1(predecessor: str, path: str) -> PublicKey:
+            return _derive_secp256k1(root, tweak(predecessor, path))
+
+        return derive_secp256k1
+    child = _ed25519_child_function(bytes(root.data))
+
+    def derive_ed25519(predecessor: str, path: str) -> PublicKey:
+        validate_account_id(predecessor)
+        scalar = int.from_bytes(_tweak_unchecked(predecessor, path), "little") % ED25519_L
+        if scalar == 0:
+            return root
+        return PublicKey(Curve.ED25519, child(scalar.to_bytes(32, "little")))
+
+    return derive_ed25519
+
+
 def derive_secret_key(curve: Curve, root_secret: int, predecessor: str, path: str) -> int:
     """The child secret scalar ``root_secret + ε`` (mod n or ℓ) — used by the dev signer.
 

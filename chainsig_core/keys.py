@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
 
 import base58
 
@@ -93,6 +94,36 @@ def check_domain_id(value: object) -> int:
 
 _KEY_LENGTH = {Curve.SECP256K1: 64, Curve.ED25519: 32}
 
+_T = TypeVar("_T")
+
+
+class _computed_once(Generic[_T]):  # noqa: N801 - used like functools.cached_property
+    """:func:`functools.cached_property` without its per-class lock (Python 3.11 takes an RLock
+    on every first access; for the fresh key of each ``derive`` row that lock cost more than a
+    third of the base58 encoding). The value is stored in the instance ``__dict__``, so later
+    reads do not reach this descriptor; two threads racing on a first read both compute the
+    same value."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _computed_once[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
 
 @dataclass(frozen=True)
 class PublicKey:
@@ -113,9 +144,9 @@ class PublicKey:
     data: bytes
 
     def __post_init__(self) -> None:
-        if not isinstance(self.data, bytes | bytearray):
+        if not isinstance(self.data, (bytes, bytearray)):
             raise InvalidKeyError("public key data must be bytes")
-        expected = _KEY_LENGTH[Curve(self.curve)]
+        expected = _KEY_LENGTH.get(self.curve) or _KEY_LENGTH[Curve(self.curve)]
         if len(self.data) != expected:
             raise InvalidKeyError(
                 f"{self.curve.value} public key must be {expected} bytes, got {len(self.data)}"
@@ -127,13 +158,13 @@ class PublicKey:
         :attr:`Curve.domain_id`. A key of an added domain (2, 3, …) still answers 0 or 1."""
         return self.curve.domain_id
 
-    @cached_property
+    @_computed_once
     def uncompressed(self) -> bytes:
         """SEC1 uncompressed form ``04‖x‖y`` (secp256k1 only)."""
         self._need(Curve.SECP256K1, "uncompressed")
         return b"\x04" + self.data
 
-    @cached_property
+    @_computed_once
     def compressed(self) -> bytes:
         """SEC1 compressed form ``02|03‖x`` for secp256k1; the 32 bytes for ed25519."""
         if self.curve is Curve.ED25519:
@@ -141,7 +172,7 @@ class PublicKey:
         prefix = 2 + (self.data[63] & 1)
         return bytes([prefix]) + self.data[:32]
 
-    @cached_property
+    @_computed_once
     def base58(self) -> str:
         """base58 of :attr:`data` (computed once; a Solana address is exactly this)."""
         return b58encode(self.data)

@@ -41,6 +41,31 @@ def test_json_line_is_the_encoders_text(resolve, key, account, path):
     assert json.loads(line) == target.derive(account, path).to_json()
 
 
+@pytest.mark.parametrize("layout", ["extra members", "reordered", "failing sample"])
+def test_json_line_follows_to_json_whatever_its_layout(fake_plugin, monkeypatch, layout):
+    """The constant parts of a batch line come from to_json itself; an unexpected layout falls
+    back to encoding every row."""
+    original = derive.DerivedAddress.to_json
+
+    def to_json(self):
+        out = original(self)
+        if layout == "extra members":
+            return {"first": [1, "é"], **out, "domain_id": 7, "note": None}
+        if layout == "reordered":
+            return {"path": out.pop("path"), **out}
+        if self.account == "sample.near":
+            raise InvalidInputError("no sample")
+        return out
+
+    monkeypatch.setattr(derive.DerivedAddress, "to_json", to_json)
+    config = load_config()
+    for key in [("mainnet", "fakechain", None, "long"), ("dev", "fakechain-ed", None, None)]:
+        target = derive._DerivationTarget.resolve(config, *key)
+        for account, path in [("alice.near", "p"), ("bob_1.near", 'x"\\\n')]:
+            assert target.json_line(account, path) == derive._JSON_LINE(target.derive_json(account, path)) + "\n"
+        assert (target._json_parts is None) == (layout != "extra members")
+
+
 def _lines(rows: list[object]) -> list[str]:
     return [row if isinstance(row, str) else json.dumps(row) for row in rows]
 

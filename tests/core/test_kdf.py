@@ -123,3 +123,20 @@ def test_path_with_a_lone_surrogate_is_a_clear_error():
 
     with pytest.raises(InvalidInputError, match="lone surrogate"):
         kdf.tweak("alice.near", "a\udc80b")
+
+
+@settings(max_examples=60, deadline=None)
+@given(account=accounts, path=paths, domain=st.sampled_from([0, 1]), network=st.sampled_from(["mainnet", "testnet"]))
+def test_public_key_deriver_equals_derive_public_key(account, path, domain, network):
+    root = load_config().network(network).root_public_key(domain)
+    assert kdf.public_key_deriver(root)(account, path) == kdf.derive_public_key(root, account, path)
+
+
+def test_public_key_deriver_checks_the_root_once_and_inputs_per_call():
+    with pytest.raises(InvalidKeyError):
+        kdf.public_key_deriver(PublicKey(Curve.ED25519, b"\x01" + b"\x00" * 31))
+    with pytest.raises(InvalidKeyError):
+        kdf.public_key_deriver(PublicKey(Curve.SECP256K1, b"\x07" * 64))
+    derive = kdf.public_key_deriver(load_config().network("mainnet").root_public_key(1))
+    with pytest.raises(InvalidAccountIdError):
+        derive("Alice.near", "x")

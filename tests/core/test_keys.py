@@ -71,3 +71,18 @@ def test_b58encode_matches_the_base58_package(raw, zeros):
 
     data = b"\0" * zeros + raw
     assert b58encode(data) == base58.b58encode(data).decode()
+
+
+def test_derived_forms_are_computed_once_and_leave_equality_alone():
+    import os
+
+    from chainsig_core.keys import Curve, PublicKey
+
+    data = os.urandom(32)
+    key, same = PublicKey(Curve.ED25519, data), PublicKey(Curve.ED25519, data)
+    text = key.base58
+    assert key.base58 is text and key.to_near_string() == f"ed25519:{text}"
+    assert key == same and hash(key) == hash(same)  # `same` has no cached forms yet
+    assert same.compressed is data and same.base58 == text
+    secp = PublicKey(Curve.SECP256K1, bytes(range(64)))
+    assert secp.uncompressed is secp.uncompressed and secp.compressed[0] == 2 + (63 & 1)

@@ -103,7 +103,7 @@ def compressed_key(public_key: object) -> bytes:
     from chainsig_core.keys import Curve, PublicKey
 
     if not isinstance(public_key, PublicKey) or public_key.curve is not Curve.SECP256K1:
-        raise InvalidKeyError("bitcoin addresses need a secp256k1 (domain 0) key")
+        raise InvalidKeyError("bitcoin addresses need a secp256k1 key")
     return public_key.compressed
 
 

@@ -209,12 +209,13 @@ def make_prepared(
     psbt: str | None,
     summary: Mapping[str, Any],
 ) -> Prepared:
-    """The unsigned bundle of ``spend``: one payload (its sighash) per input.
+    """The unsigned bundle of ``spend``: one payload (its sighash) per input, each signed in
+    ``sender``'s domain (0, or a secp256k1 domain the contract added).
 
     ``summary`` gets the facts every Bitcoin bundle reports (inputs, fee, rbf, address type).
     """
     payloads = tuple(
-        Payload(digest, BitcoinChain.domain_id, f"input {i} {u.outpoint}")
+        Payload(digest, sender.domain_id, f"input {i} {u.outpoint}")
         for i, (digest, u) in enumerate(zip(spend.sighashes(), spend.inputs, strict=True))
     )
     facts = {

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import bech32
 
-from chainsig_core import InvalidAddressError, InvalidKeyError, PublicKey
+from chainsig_core import Curve, InvalidAddressError, InvalidKeyError, PublicKey
 
 #: Account addresses are 20 bytes; ADR-028 module and interchain accounts are 32 bytes.
 ADDRESS_LENGTHS = (20, 32)
@@ -34,8 +34,8 @@ def account_id(public_key: PublicKey) -> bytes:
     InvalidKeyError
         For a key that is not secp256k1.
     """
-    if public_key.domain_id != 0:
-        raise InvalidKeyError("Cosmos accounts need a secp256k1 key (domain 0)")
+    if public_key.curve is not Curve.SECP256K1:  # whatever domain derived it: 0 or an added one
+        raise InvalidKeyError("Cosmos accounts need a secp256k1 key")
     return _ripemd160(hashlib.sha256(public_key.compressed).digest())
 
 

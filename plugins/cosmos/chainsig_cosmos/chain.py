@@ -135,7 +135,8 @@ class CosmosChain(Chain):
         )
         return Prepared(
             chain=self.name, chain_network=chain_network, sender=request.sender, from_address=sender,
-            payloads=(Payload(unsigned.sign_digest(), self.domain_id, "sign_doc_sha256"),),
+            # the sender's domain: 0, or a secp256k1 domain the contract added
+            payloads=(Payload(unsigned.sign_digest(), request.sender.domain_id, "sign_doc_sha256"),),
             tx=dict(unsigned.to_json()),
             summary={"to": to, "amount": _format(amount, denom, self), "denom": denom,
                      "base_units": str(amount), "fee": str(fee), "gas_limit": gas_limit,

@@ -66,7 +66,7 @@ def address_from_public_key(public_key: PublicKey) -> str:
         For an ed25519 key.
     """
     if public_key.curve is not Curve.SECP256K1:
-        raise InvalidKeyError("EVM addresses need a secp256k1 key (domain 0)")
+        raise InvalidKeyError("EVM addresses need a secp256k1 key")
     return to_checksum_address(keccak256(public_key.data)[12:])
 
 

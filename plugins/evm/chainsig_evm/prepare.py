@@ -19,6 +19,7 @@ from chainsig_core.errors import (
     InvalidAmountError,
     InvalidInputError,
 )
+from chainsig_core.keys import Curve
 from chainsig_core.payloads import validate_payload
 from chainsig_core.types import (
     CallRequest,
@@ -289,8 +290,12 @@ def make_prepared(
     chain: EvmChain, chain_network: str, account: DerivedAccount, sender: str, tx: EvmTxJSON, intent: Intent,
     label: str = "tx",
 ) -> Prepared:
-    """Wrap ``tx`` with its signing payload and a human summary."""
-    payload = validate_payload(0, signing_hash(tx))
+    """Wrap ``tx`` with its signing payload and a human summary.
+
+    The payload is signed in ``account``'s domain: 0, or a secp256k1 domain the contract added
+    (``address_from_public_key`` already refused a key of another curve).
+    """
+    payload = validate_payload(Curve.SECP256K1, signing_hash(tx))
     summary: dict[str, Any] = {
         "to": intent.recipient,
         "amount": intent.amount,
@@ -303,6 +308,6 @@ def make_prepared(
         summary["token"] = intent.token
     return Prepared(
         chain=chain.name, chain_network=chain_network, sender=account, from_address=sender,
-        payloads=(Payload(payload, 0, label),), tx=dict(tx), summary=summary,
+        payloads=(Payload(payload, account.domain_id, label),), tx=dict(tx), summary=summary,
     )
 

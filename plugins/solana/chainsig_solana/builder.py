@@ -114,7 +114,8 @@ def build_prepared(
     Returns
     -------
     Prepared
-        One payload: the serialized message, domain 1.
+        One payload: the serialized message, in the sender's domain (1, or an ed25519 domain
+        the contract added).
 
     Raises
     ------
@@ -169,7 +170,8 @@ def build_prepared(
         chain_network=chain_network,
         sender=request.sender,
         from_address=sender,
-        payloads=(Payload(message, chain.domain_id, "solana message"),),
+        # the sender's domain: 1, or an ed25519 domain the contract added
+        payloads=(Payload(message, request.sender.domain_id, "solana message"),),
         tx=tx,
         summary=summary,
     )

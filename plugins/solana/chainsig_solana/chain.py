@@ -15,6 +15,7 @@ from chainsig_core import (
     Chain,
     ChainEndpoint,
     ChainOption,
+    Curve,
     InvalidKeyError,
     Prepared,
     PublicKey,
@@ -88,8 +89,8 @@ class SolanaChain(Chain):
         """
         self.check_chain_network(chain_network)
         self.check_address_type(address_type)
-        if public_key.domain_id != self.domain_id:
-            raise InvalidKeyError("a Solana address needs an ed25519 key (domain 1)")
+        if public_key.curve is not Curve.ED25519:  # whatever domain derived it: 1 or an added one
+            raise InvalidKeyError("a Solana address needs an ed25519 key")
         # PublicKey.base58 is computed once per key and shared with its NEAR key string.
         return public_key.base58
 

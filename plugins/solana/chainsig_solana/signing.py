@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from chainsig_core import (
+    Curve,
     Ed25519Signature,
     InvalidInputError,
     Prepared,
@@ -48,8 +49,13 @@ def bundle_message(prepared: Prepared) -> bytes:
         raise InvalidInputError("the Solana bundle's 'message' is not valid base64") from None
     if prepared.payloads[0].data != message:
         raise InvalidInputError("the bundle's payload is not its message: the bundle was altered")
-    if prepared.payloads[0].domain_id != 1:
-        raise InvalidInputError("a Solana payload is signed in domain 1 (ed25519)")
+    if prepared.sender.public_key.curve is not Curve.ED25519:
+        raise InvalidInputError("a Solana bundle's sender has an ed25519 key")
+    if prepared.payloads[0].domain_id != prepared.sender.domain_id:
+        raise InvalidInputError(
+            f"the Solana payload is for domain {prepared.payloads[0].domain_id}, but the sender's key is "
+            f"derived in domain {prepared.sender.domain_id}: the bundle was altered"
+        )
     return message
 
 
@@ -72,7 +78,7 @@ def finalize_transaction(chain: SolanaChain, prepared: Prepared, signatures: Seq
         raise InvalidInputError(f"a Solana transaction takes exactly one signature, got {len(signatures)}")
     (signature,) = signatures
     if not isinstance(signature, Ed25519Signature):
-        raise SignatureVerificationError("Solana needs an Ed25519 signature (domain 1), not an ECDSA one")
+        raise SignatureVerificationError("Solana needs an Ed25519 signature, not an ECDSA one")
     sender_key = prepared.sender.public_key
     sender = chain.address(sender_key, prepared.chain_network)
     try:

@@ -70,7 +70,8 @@ class FakeChain(Chain):
         data = hashlib.sha256(message).digest() if self.domain_id == 0 else message
         return Prepared(
             chain=self.name, chain_network=chain_network, sender=request.sender, from_address=sender,
-            payloads=(Payload(data, self.domain_id, "tx"),), tx=tx,
+            # the sender's domain: 0/1 by default, an added one (2, 3 …) when derived there
+            payloads=(Payload(data, request.sender.domain_id, "tx"),), tx=tx,
             summary={"to": to, "amount": str(request.amount)},
         )
 

@@ -30,13 +30,19 @@ class DerivedAddress:
     public_key: PublicKey
     address: str
     address_type: str | None = None
+    domain_id: int | None = None
+    """The signer domain whose root key derived the key (:func:`derive_address` always sets
+    it); ``None`` is the default domain of the key's curve (0 secp256k1, 1 ed25519)."""
 
     @property
     def derived_account(self) -> DerivedAccount:
-        return DerivedAccount(self.network, self.account, self.path, self.public_key)
+        """The sender of a transfer from this address (its payloads are signed in
+        :attr:`domain_id`)."""
+        return DerivedAccount(self.network, self.account, self.path, self.public_key, self.domain_id)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``derive --json`` object (ARCHITECTURE.md)."""
+        """The ``derive --json`` object (ARCHITECTURE.md); ``domain_id`` only when it is not
+        the default domain of the key's curve (like ``address_type``, only when it applies)."""
         out: dict[str, Any] = {
             "network": self.network,
             "chain": self.chain,
@@ -48,6 +54,8 @@ class DerivedAddress:
         }
         if self.address_type is not None:
             out["address_type"] = self.address_type
+        if self.domain_id is not None and self.domain_id != self.public_key.curve.domain_id:
+            out["domain_id"] = self.domain_id
         return out
 
 
@@ -108,6 +116,7 @@ class _DerivationTarget:
     chain_network: str
     address_type: str | None
     root: PublicKey
+    domain_id: int
 
     @classmethod
     def resolve(
@@ -126,14 +135,14 @@ class _DerivationTarget:
                 f"{chain_obj.name} needs a {wanted.value} key, but the root key of domain {domain} "
                 f"on network {network!r} is {root.curve.value}"
             )
-        return cls(network, chain_obj, chain_net, kind, root)
+        return cls(network, chain_obj, chain_net, kind, root, domain)
 
     def derive(self, account: str, path: str) -> DerivedAddress:
         public_key = derive_public_key(self.root, account, path)
         address = self.chain.address(public_key, self.chain_network, address_type=self.address_type)
         return DerivedAddress(
             self.network, self.chain.name, self.chain_network, account, path, public_key, address,
-            self.address_type,
+            self.address_type, self.domain_id,
         )
 
     def derive_json(self, account: str, path: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from .chain import Chain
 from .config import Config, load_config
 from .derive import derive_address, resolve_chain_network
-from .errors import SignatureVerificationError
+from .errors import InvalidInputError, SignatureVerificationError
 from .plugins import get_chain
 from .signatures import Signature, verify_signature
 from .signers import Signer, SignRequest, SignResult, get_signer
@@ -32,10 +32,18 @@ def sign_prepared(signer: Signer, prepared: Prepared) -> list[Signature]:
 
     Raises
     ------
+    InvalidInputError
+        If a payload is not in the sender's domain (before anything is signed).
     ChainsigError
         The first failure, after every request has finished.
     """
     sender = prepared.sender
+    for index, payload in enumerate(prepared.payloads):
+        if payload.domain_id != sender.domain_id:
+            raise InvalidInputError(
+                f"payload {index} of the bundle is for domain {payload.domain_id}, but its sender's "
+                f"key is derived in domain {sender.domain_id}: refused"
+            )
     requests = [SignRequest(sender.account_id, sender.path, p.domain_id, p.data) for p in prepared.payloads]
     results = signer.sign_all(requests)
     for payload, result in zip(prepared.payloads, results, strict=True):
@@ -58,7 +66,8 @@ class SendResult:
     receipt: Receipt | None
 
     def to_json(self, network: str) -> dict[str, Any]:
-        """The ``send --json`` object (ARCHITECTURE.md)."""
+        """The ``send --json`` object (ARCHITECTURE.md); ``domain_id`` only when the sender is
+        not in its curve's default domain (as in ``derive --json``)."""
         summary = self.prepared.summary
         out: dict[str, Any] = {
             "network": network,
@@ -72,12 +81,71 @@ class SendResult:
         }
         if self.receipt is None:
             out["raw"] = self.signed.raw
+        if not self.prepared.sender.is_default_domain:
+            out["domain_id"] = self.prepared.sender.domain_id
         return out
+
+
+def prepare(
+    *,
+    chain: str | Chain,
+    account: str,
+    path: str,
+    to: str,
+    amount: str | int,
+    network: str = "mainnet",
+    chain_network: str | None = None,
+    token: str | None = None,
+    address_type: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    rpc_url: str | None = None,
+    domain_id: int | None = None,
+    config: Config | None = None,
+) -> Prepared:
+    """The unsigned bundle of a transfer from the address ``(account, path)`` controls — the
+    library form of ``chainsig prepare`` (nothing is signed; ``Prepared.to_json`` is the file).
+
+    Parameters
+    ----------
+    chain, account, path, network, chain_network, address_type:
+        As for :func:`~chainsig_core.derive.derive_address`: who sends, from where.
+    to, amount, token:
+        What moves (``amount`` a decimal string of the main unit or ``int`` base units).
+    options:
+        The chain's options by their ``dest`` names (``nonce``, ``fee_rate`` …).
+    rpc_url:
+        The chain's node; default from the config or the chain's public endpoint.
+    domain_id:
+        The signer domain to send from; default the chain's (0 secp256k1, 1 ed25519). An
+        added domain must have a root key of the chain's curve in the configuration
+        (``root_public_keys``): the payloads are signed in it.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown chain, network, or a domain whose root key is not configured.
+    InvalidInputError
+        For a domain whose root key is not on the chain's curve, or a bad request.
+    ChainsigError
+        Whatever the chain refuses (funds, addresses, its node).
+    """
+    config = config or load_config()
+    chain_obj = get_chain(chain) if isinstance(chain, str) else chain
+    chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)
+    derived = derive_address(
+        chain=chain_obj, account=account, path=path, network=network, chain_network=chain_net,
+        address_type=address_type, config=config, domain_id=domain_id,
+    )
+    request = TransferRequest(
+        sender=derived.derived_account, to=to, amount=amount, token=token,
+        address_type=derived.address_type, options=dict(options or {}),
+    )
+    return chain_obj.prepare(request, chain_net, chain_endpoint(chain_obj, chain_net, rpc_url, config))
 
 
 def send(
     *,
-    chain: str,
+    chain: str | Chain,
     account: str,
     path: str,
     to: str,
@@ -90,10 +158,15 @@ def send(
     rpc_url: str | None = None,
     dry_run: bool = False,
     signer: Signer | None = None,
+    domain_id: int | None = None,
     config: Config | None = None,
 ) -> SendResult:
     """Move funds from the address ``(account, path)`` controls: prepare, sign, finalize and
     (unless ``dry_run``) broadcast.
+
+    The arguments are :func:`prepare`'s, and ``dry_run`` (sign and verify, do not broadcast)
+    and ``signer`` (default: the network's, closed afterwards). With ``domain_id`` the address
+    is the one derived in that signer domain, and every payload is signed in it.
 
     Raises
     ------
@@ -101,19 +174,13 @@ def send(
         Whatever step failed; nothing is broadcast unless every signature verified.
     """
     config = config or load_config()
-    chain_obj = get_chain(chain)
-    near = config.network(network)
-    chain_net = resolve_chain_network(chain_obj, near.family, chain_network)
-    derived = derive_address(
-        chain=chain_obj, account=account, path=path, network=network,
-        chain_network=chain_net, address_type=address_type, config=config,
+    chain_obj = get_chain(chain) if isinstance(chain, str) else chain
+    prepared = prepare(
+        chain=chain_obj, account=account, path=path, to=to, amount=amount, network=network,
+        chain_network=chain_network, token=token, address_type=address_type, options=options,
+        rpc_url=rpc_url, domain_id=domain_id, config=config,
     )
-    endpoint = chain_endpoint(chain_obj, chain_net, rpc_url, config)
-    request = TransferRequest(
-        sender=derived.derived_account, to=to, amount=amount, token=token,
-        address_type=derived.address_type, options=dict(options or {}),
-    )
-    prepared = chain_obj.prepare(request, chain_net, endpoint)
+    endpoint = chain_endpoint(chain_obj, prepared.chain_network, rpc_url, config)
     own_signer = signer is None
     signer = signer or get_signer(network, config)
     try:
@@ -189,7 +256,6 @@ def finalize_bundle(prepared: Prepared, signatures: Sequence[Signature]) -> Sign
         If the number of signatures differs from the number of payloads.
     SignatureVerificationError
     """
-    from .errors import InvalidInputError
 
     if len(signatures) != len(prepared.payloads):
         raise InvalidInputError(

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from .amounts import format_base_units
 from .errors import InvalidInputError
-from .keys import PublicKey
+from .keys import Curve, PublicKey, check_domain_id
 
 BUNDLE_VERSION = 1
 """Version of the JSON form of :class:`Prepared` (the unsigned bundle)."""
@@ -40,37 +40,79 @@ class DerivedAccount:
         Derivation path.
     public_key:
         The derived public key.
+    domain_id:
+        The signer domain whose root key derived ``public_key`` — the domain every payload of
+        this sender is signed in. Default (``None``): the default domain of the key's curve,
+        0 for secp256k1 and 1 for ed25519; an added domain (2, 3, … — ``vote_add_domains``)
+        is named explicitly. After construction it is always an ``int``.
+
+    Raises
+    ------
+    InvalidInputError
+        For a domain id that is not a u64, or domain 0/1 with a key of the other curve.
     """
 
     network: str
     account_id: str
     path: str
     public_key: PublicKey
+    domain_id: int = None  # type: ignore[assignment]  # None → the curve's default domain
+
+    def __post_init__(self) -> None:
+        domain = self.domain_id
+        if domain is None:
+            object.__setattr__(self, "domain_id", self.public_key.curve.domain_id)
+            return
+        check_domain_id(domain)
+        fixed = Curve.default_for_domain(domain)
+        if fixed is not None and fixed is not self.public_key.curve:
+            raise InvalidInputError(
+                f"domain {domain} is {fixed.value}, but the sender's key is {self.public_key.curve.value}"
+            )
 
     @property
-    def domain_id(self) -> int:
-        """Domain of the derived key (0 secp256k1, 1 ed25519)."""
-        return self.public_key.domain_id
+    def is_default_domain(self) -> bool:
+        """Whether :attr:`domain_id` is the default domain of the key's curve (0 or 1)."""
+        return self.domain_id == self.public_key.curve.domain_id
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The bundle's ``sender``; ``domain_id`` is written only for a non-default domain, so
+        a bundle of a default-domain sender is exactly what earlier versions wrote."""
+        out: dict[str, Any] = {
             "network": self.network,
             "account": self.account_id,
             "path": self.path,
             "public_key": self.public_key.to_near_string(),
         }
+        if not self.is_default_domain:
+            out["domain_id"] = self.domain_id
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DerivedAccount:
+        """Read :meth:`to_json`'s form (a missing ``domain_id`` is the curve's default domain).
+
+        Raises
+        ------
+        InvalidInputError
+            For a missing field or a ``domain_id`` that is not a u64 fitting the key.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidInputError("bundle sender must be a JSON object")
         try:
-            return cls(
-                str(data["network"]),
-                str(data["account"]),
-                str(data["path"]),
-                PublicKey.from_near_string(data["public_key"]),
-            )
+            network, account, path = str(data["network"]), str(data["account"]), str(data["path"])
+            public_key = PublicKey.from_near_string(data["public_key"])
         except KeyError as exc:
             raise InvalidInputError(f"bundle sender is missing {exc.args[0]!r}") from None
+        domain = data.get("domain_id")
+        if domain is not None:
+            try:
+                check_domain_id(domain)
+            except InvalidInputError:
+                raise InvalidInputError(
+                    f"bundle sender 'domain_id' must be an unsigned 64-bit integer, not {domain!r}"
+                ) from None
+        return cls(network, account, path, public_key, domain)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,23 @@ def chain_network_option(f: F) -> F:
     )(f)
 
 
+def domain_option(help_text: str) -> Callable[[F], F]:
+    """``--domain N``: the signer domain to derive in (default ``None``: the chain's own)."""
+    from ..keys import MAX_DOMAIN_ID
+
+    return click.option(
+        "--domain", "domain_id", type=click.IntRange(0, MAX_DOMAIN_ID), default=None, metavar="N",
+        help=help_text,
+    )
+
+
+DOMAIN_HELP = (
+    "Signer domain to derive in (default: the chain's, 0 for secp256k1 chains, 1 for ed25519 ones). "
+    "A domain the contract added (2, 3, …) needs its root key of the chain's curve in the config "
+    "(root_public_keys)."
+)
+
+
 def rpc_url_option(f: F) -> F:
     return click.option("--rpc-url", default=None, help="Chain RPC URL (overrides the config).")(f)
 

@@ -9,17 +9,19 @@ import click
 from ..config import load_config
 from ..derive import derive_address, resolve_chain_network
 from ..errors import InvalidInputError
-from ..flow import chain_endpoint, finalize_bundle, send as send_flow, sign_prepared
+from ..flow import chain_endpoint, finalize_bundle, prepare as prepare_flow, send as send_flow, sign_prepared
 from ..keys import MAX_DOMAIN_ID
 from ..payloads import parse_payload_hex
 from ..plugins import get_chain
 from ..signatures import Signature, parse_signature_response, signature_from_json
 from ..signers import SignRequest
-from ..types import Prepared, SignedTx, TransferRequest
+from ..types import Prepared, SignedTx
 from .base import given_options
 from .common import (
+    DOMAIN_HELP,
     account_options,
     chain_network_option,
+    domain_option,
     confirm_mainnet,
     json_option,
     network_option,
@@ -70,25 +72,8 @@ def sign(network: str, account: str, path: str | None, payload: str | None, doma
         click.echo(f"{key:<11} {value}")
 
 
-def _transfer_request(
-    network: str, chain: str, account: str, path: str, to: str, amount: str, token: str | None,
-    chain_network: str | None, address_type: str | None, options: dict[str, Any],
-) -> tuple[Any, str, TransferRequest]:
-    config = load_config()
-    chain_obj = get_chain(chain)
-    chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)
-    derived = derive_address(
-        chain=chain_obj, account=account, path=path, network=network,
-        chain_network=chain_net, address_type=address_type, config=config,
-    )
-    request = TransferRequest(
-        sender=derived.derived_account, to=to, amount=amount, token=token,
-        address_type=derived.address_type, options=given_options(options),
-    )
-    return chain_obj, chain_net, request
-
-
 def _transfer_options(f: Any) -> Any:
+    f = domain_option(DOMAIN_HELP)(f)
     f = click.option("--address-type", default=None, help="Sender address form (bitcoin: p2wpkh, p2pkh).")(f)
     f = rpc_url_option(f)
     f = chain_network_option(f)
@@ -106,14 +91,15 @@ def _transfer_options(f: Any) -> Any:
 @click.option("-o", "--output", default=None, help="Write the unsigned bundle here (default: stdout).")
 def prepare(
     network: str, chain: str, account: str, path: str, to: str, amount: str, token: str | None,
-    chain_network: str | None, rpc_url: str | None, address_type: str | None, output: str | None,
-    **options: Any,
+    chain_network: str | None, rpc_url: str | None, address_type: str | None, domain_id: int | None,
+    output: str | None, **options: Any,
 ) -> None:
     """Build an unsigned bundle (transaction + payloads) for air-gapped or later signing."""
-    chain_obj, chain_net, request = _transfer_request(
-        network, chain, account, path, to, amount, token, chain_network, address_type, options
+    prepared = prepare_flow(
+        chain=chain, account=account, path=path, to=to, amount=amount, network=network,
+        chain_network=chain_network, token=token, address_type=address_type,
+        options=given_options(options), rpc_url=rpc_url, domain_id=domain_id,
     )
-    prepared = chain_obj.prepare(request, chain_net, chain_endpoint(chain_obj, chain_net, rpc_url))
     write_json_file(output, prepared.to_json())
 
 
@@ -177,8 +163,8 @@ def broadcast(signed_file: str, rpc_url: str | None, json_out: bool, **options: 
 @json_option
 def send(
     network: str, chain: str, account: str, path: str, to: str, amount: str, token: str | None,
-    chain_network: str | None, rpc_url: str | None, address_type: str | None, dry_run: bool,
-    yes: bool, json_out: bool, **options: Any,
+    chain_network: str | None, rpc_url: str | None, address_type: str | None, domain_id: int | None,
+    dry_run: bool, yes: bool, json_out: bool, **options: Any,
 ) -> None:
     """Move funds: prepare → sign → finalize → broadcast."""
     confirm_mainnet(network, yes, "sending")
@@ -187,6 +173,7 @@ def send(
             chain=chain, account=account, path=path, to=to, amount=amount, network=network,
             chain_network=chain_network, token=token, address_type=address_type,
             options=given_options(options), rpc_url=rpc_url, dry_run=dry_run, signer=signer,
+            domain_id=domain_id,
         )
     out = result.to_json(network)
     if json_out:
@@ -205,12 +192,13 @@ def send(
 @click.option("--path", default=None, help="Derivation path.")
 @click.option("--address-type", default=None, help="Address form (bitcoin: p2wpkh, p2pkh).")
 @click.option("--token", default=None, help="Token balance instead of the native asset.")
+@domain_option("With --account/--path: " + DOMAIN_HELP)
 @chain_network_option
 @rpc_url_option
 @json_option
 def balance(
     network: str, chain: str, address: str | None, account: str | None, path: str | None,
-    address_type: str | None, token: str | None, chain_network: str | None,
+    address_type: str | None, token: str | None, domain_id: int | None, chain_network: str | None,
     rpc_url: str | None, json_out: bool, **options: Any,
 ) -> None:
     """Show the balance of an address or of an account's derived address."""
@@ -222,9 +210,11 @@ def balance(
             raise InvalidInputError("balance needs --address, or --account and --path")
         address = derive_address(
             chain=chain_obj, account=account, path=path, network=network,
-            chain_network=chain_net, address_type=address_type, config=config,
+            chain_network=chain_net, address_type=address_type, config=config, domain_id=domain_id,
         ).address
     else:
+        if domain_id is not None:
+            raise InvalidInputError("--domain derives the address from --account and --path: not with --address")
         address = chain_obj.validate_address(address, chain_net)
     result = chain_obj.balance(address, chain_net, chain_endpoint(chain_obj, chain_net, rpc_url, config), token)
     if json_out:

@@ -42,6 +42,11 @@ Fixtures a subclass may override (define a fixture of the same name in the class
 
 Signatures come from the ``dev`` signer with the documented default root (fixture
 ``chainsig_dev_signer``), so the checks need neither NEAR nor an MPC network.
+
+Signer domains: a sender may be derived in a domain the contract added (``vote_add_domains``:
+2, 3 …) rather than the chain's default 0 or 1. ``prepare`` must put every payload in the
+sender's domain (``request.sender.domain_id``, never the class's ``domain_id``) and
+``finalize`` must accept such a bundle; ``test_payloads_follow_the_senders_domain`` checks it.
 """
 
 from __future__ import annotations
@@ -64,7 +69,7 @@ from ..errors import (
     UnknownNameError,
 )
 from ..flow import sign_prepared
-from ..keys import SECP256K1_N, PublicKey
+from ..keys import SECP256K1_N, Curve, PublicKey
 from ..plugins import get_chain
 from ..signatures import EcdsaSignature, Ed25519Signature, Signature
 from ..signers import DevSigner, SignRequest
@@ -73,6 +78,8 @@ from ..types import ChainEndpoint, DerivedAccount, Prepared, SignedTx, TransferR
 _CHAIN_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _GARBAGE_ADDRESSES = ("", "   ", "not an address", "0", "\x00\x01", "🙂" * 20)
 _PATHS = ("chainsig/conformance", "", "ethereum-1", "a/much/longer/path/with/many/parts/0")
+_ADDED_DOMAIN = {Curve.SECP256K1: 2, Curve.ED25519: 3}
+"""A domain ``vote_add_domains`` could have added, per curve (as on the fake NEAR contract)."""
 
 
 def _expect(error: type[ChainsigError], action: Callable[[], object], what: str) -> ChainsigError:
@@ -147,12 +154,13 @@ class ChainConformanceTests:
         conformance_endpoint: ChainEndpoint,
         conformance_options: Mapping[str, Any],
     ) -> Callable[..., Prepared]:
-        """``prepare(to=recipient, amount=amount)`` for the network under test."""
+        """``prepare(to=recipient, amount=amount, sender=conformance_sender)`` for the network
+        under test."""
         chain = conformance_chain
 
-        def prepare(*, to: str | None = None, amount: object = None) -> Prepared:
+        def prepare(*, to: str | None = None, amount: object = None, sender: DerivedAccount | None = None) -> Prepared:
             request = TransferRequest(
-                sender=conformance_sender,
+                sender=conformance_sender if sender is None else sender,
                 to=self.recipients[conformance_chain_network] if to is None else to,
                 amount=self.amount if amount is None else amount,  # type: ignore[arg-type]
                 address_type=chain.check_address_type(None),
@@ -269,6 +277,42 @@ class ChainConformanceTests:
         assert signed.chain == chain.name and signed.chain_network == conformance_chain_network
         assert isinstance(signed.raw, str) and signed.raw
         assert isinstance(signed.tx_hash, str) and signed.tx_hash
+
+    def test_payloads_follow_the_senders_domain(
+        self,
+        conformance_chain: Chain,
+        conformance_sender: DerivedAccount,
+        conformance_signer: DevSigner,
+        conformance_prepare: Callable[..., Prepared],
+    ) -> None:
+        """A sender derived in an added domain gets every payload in that domain, through the
+        bundle's JSON too, and the bundle finalizes.
+
+        The dev network has domains 0 and 1 only, so the "added" domain (2 for secp256k1
+        chains, 3 for ed25519 ones) reuses the default domain's key: the chain cannot tell —
+        only the domain id on the payloads shows whether it followed the sender.
+        """
+        chain, default = conformance_chain, conformance_sender
+        added = DerivedAccount(default.network, default.account_id, default.path, default.public_key,
+                               _ADDED_DOMAIN[default.public_key.curve])
+        prepared = conformance_prepare(sender=added)
+        assert prepared.sender == added and prepared.sender.domain_id == added.domain_id
+        assert prepared.payloads, "prepare returned no payloads"
+        for payload in prepared.payloads:
+            assert payload.domain_id == added.domain_id, (
+                f"a sender in domain {added.domain_id} got a payload for domain {payload.domain_id}: "
+                "build payloads with request.sender.domain_id, not the chain's domain_id"
+            )
+        reread = Prepared.from_json(json.loads(json.dumps(prepared.to_json())))
+        assert reread.sender == added
+        assert [p.domain_id for p in reread.payloads] == [added.domain_id] * len(prepared.payloads)
+        # the same key signs in the chain's default domain on the dev network
+        signatures = [
+            conformance_signer.sign(SignRequest(added.account_id, added.path, chain.domain_id, p.data)).signature
+            for p in prepared.payloads
+        ]
+        direct = chain.finalize(prepared, signatures)
+        assert chain.finalize(reread, signatures).raw == direct.raw
 
     def test_bundle_round_trip_finalizes_identically(
         self, conformance_chain: Chain, conformance_signer: DevSigner, conformance_prepared: Prepared

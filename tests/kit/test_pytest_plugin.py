@@ -148,7 +148,7 @@ def test_conformance_suite_fails_a_chain_that_skips_verification(pytester: pytes
                 sender = self.address(request.sender.public_key, chain_network)
                 digest = hashlib.sha256(json.dumps(tx).encode()).digest()
                 return Prepared(self.name, chain_network, request.sender, sender,
-                                (Payload(digest, 0),), tx, {"to": to, "amount": str(request.amount)})
+                                (Payload(digest, request.sender.domain_id),), tx, {"to": to, "amount": str(request.amount)})
             def finalize(self, prepared, signatures):  # BUG: never verifies
                 raw = json.dumps([dict(prepared.tx), signatures[0].to_json()])
                 return SignedTx(self.name, prepared.chain_network, raw, hashlib.sha256(raw.encode()).hexdigest())
@@ -172,5 +172,5 @@ def test_conformance_suite_fails_a_chain_that_skips_verification(pytester: pytes
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=12, failed=1)
+    result.assert_outcomes(passed=13, failed=1)
     result.stdout.fnmatch_lines(["*test_tampered_signature_refused*", "*expected SignatureVerificationError*"])

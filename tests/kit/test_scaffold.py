@@ -53,7 +53,7 @@ def test_generated_plugin_passes_its_own_tests(tmp_path: Path) -> None:
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     # 7 chain-wide conformance checks + 6 per chain network × 2 networks + 2 node tests
-    assert re.search(r"\b21 passed", tests.stdout), tests.stdout
+    assert re.search(r"\b23 passed", tests.stdout), tests.stdout
 
     chains = subprocess.run(
         [sys.executable, "-m", "chainsig_core", "chains", "--json"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import json_option
+from .common import DOMAIN_HELP, domain_option, json_option
 from .output import emit_json, is_terminal, table
 
 
@@ -93,9 +93,10 @@ def down_command(data_dir: Path | None) -> None:
 @click.option("--account", default=None, help="NEAR account whose derived address to fund.")
 @click.option("--path", default=None, help="Derivation path.")
 @click.option("--amount", required=True, help="Decimal amount in the main unit, or base units with suffix.")
+@domain_option("With --account/--path: " + DOMAIN_HELP)
 @json_option
 def fund_command(data_dir: Path | None, chain: str, address: str | None, account: str | None,
-                 path: str | None, amount: str, json_out: bool) -> None:
+                 path: str | None, amount: str, domain_id: int | None, json_out: bool) -> None:
     """Faucet: add funds to an address on a devnet chain."""
     from ..derive import derive_address
     from ..devnet import status
@@ -107,7 +108,10 @@ def fund_command(data_dir: Path | None, chain: str, address: str | None, account
         if account is None or path is None:
             raise InvalidInputError("fund needs --address, or --account and --path")
         address = derive_address(chain=chain, account=account, path=path, network="devnet",
-                                 chain_network=description.get("chains", {}).get(chain, {}).get("chain_network")).address
+                                 chain_network=description.get("chains", {}).get(chain, {}).get("chain_network"),
+                                 domain_id=domain_id).address
+    elif domain_id is not None:
+        raise InvalidInputError("--domain derives the address from --account and --path: not with --address")
     result = fund(description, chain, address, amount)
     if json_out:
         emit_json(result)

@@ -7,7 +7,9 @@
   signatures that verify under the key derived from domain 2's root key, not domain 0's. The
   devnet's config lists domains 0 and 1 only: the signer reads domain 2's root key (and so its
   curve) from the contract's ``public_key`` view; once the key is in the config, ``derive``
-  uses it too. Domains 0 and 1 keep signing;
+  uses it too, and ``chainsig send --domain 2`` moves ETH on the devnet's anvil from the
+  address derived in domain 2 (funded with ``devnet fund --domain 2``), signed by the MPC nodes
+  in domain 2. Domains 0 and 1 keep signing;
 * a contract started with no domains (the ``init`` path) gets domains 0 and 1 from
   ``vote add-domains``, and ``chainsig_core`` signs with both.
 """
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,7 @@ NODES = 3
 
 @pytest.fixture(scope="module")
 def devnet3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A devnet of its own: 3 MPC nodes, K = 2, no EVM or Solana."""
+    """A devnet of its own: 3 MPC nodes, K = 2, anvil (for a send from domain 2), no Solana."""
     from chainsig_core import plugins
     from chainsig_core.devnet import UpOptions, down, up
 
@@ -51,7 +54,7 @@ def devnet3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         patch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
         plugins.reset()
         description = up(UpOptions(data_dir=root / "dn", nodes=NODES, threshold=2, block_ms=50,
-                                   signers="mpc", evm=False, solana=False))
+                                   signers="mpc", evm=True, solana=False))
         description["config"] = str(config)
         description["root"] = str(root / "dn")
         try:
@@ -177,6 +180,7 @@ def test_operators_add_a_second_ecdsa_domain_and_the_network_signs_with_it(devne
     assert address.address != derive_address(chain="ethereum", account=ACCOUNT, path="second-ecdsa", network="devnet").address
     again = sign(account=ACCOUNT, path="second-ecdsa", payload=payload, domain_id=2, network="devnet")
     verify_signature(derived, payload, again.signature)
+    send_from_domain_2(devnet3, address.address)
 
     for node in devnet3["nodes"]:
         assert httpx.get(node["metrics_url"] + "/health", timeout=5).json()["domains"] == [0, 1, 2]
@@ -185,6 +189,35 @@ def test_operators_add_a_second_ecdsa_domain_and_the_network_signs_with_it(devne
     assert all(has_series(t, "chainsig_mpc_pool_size", kind="presignatures", domain="2") for t in texts)
     assert any(has_series(t, "chainsig_mpc_signatures_total", domain="2") for t in texts)
     print(f"add-domains to a signature in domain 2: {time.monotonic() - started:.1f} s")
+
+
+RECIPIENT = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+
+
+def send_from_domain_2(devnet3: dict[str, Any], sender: str) -> None:
+    """Fund the domain-2 EVM address of ``(ACCOUNT, "second-ecdsa")`` on the devnet's anvil and
+    send from it with the CLI: the MPC nodes sign in domain 2 and anvil executes the transfer."""
+    started = time.monotonic()
+    who = ("--account", ACCOUNT, "--path", "second-ecdsa", "--domain", "2")
+    funded = chainsig(devnet3, "devnet", "fund", "--data-dir", devnet3["root"], "--chain", "ethereum",
+                      *who, "--amount", "1", "--json")
+    assert funded.returncode == 0, funded.stderr
+    assert json.loads(funded.stdout)["address"] == sender
+    sent = chainsig(devnet3, "send", "--network", "devnet", "--chain", "ethereum", *who,
+                    "--to", RECIPIENT, "--amount", "0.25", "--json")
+    assert sent.returncode == 0, sent.stderr
+    out = json.loads(sent.stdout)
+    assert (out["status"], out["from"], out["to"], out["domain_id"]) == ("confirmed", sender, RECIPIENT, 2)
+
+    def balance(*args: str) -> str:
+        done = chainsig(devnet3, "balance", "--network", "devnet", "--chain", "ethereum", *args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["amount"]
+
+    assert balance("--address", RECIPIENT) == "0.25"
+    left = balance(*who)
+    assert Decimal("0.74") < Decimal(left) < Decimal("0.75")  # 1 − 0.25 − gas
+    print(f"fund and send from domain 2 on anvil: {time.monotonic() - started:.1f} s")
 
 
 def sign_domains_zero_and_one(roots: dict[int, str], path: str) -> None:

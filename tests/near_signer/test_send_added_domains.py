@@ -142,3 +142,33 @@ def test_a_bundle_round_trip_keeps_the_domain(neartest):
     reread = Prepared.from_json(json.loads(json.dumps(bundle.to_json())))
     assert reread.sender == bundle.sender and reread.sender.domain_id == 2
     assert reread.payloads == bundle.payloads
+
+
+def test_evm_sign_message_with_a_domain_2_key(neartest, domain_root):
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    result = run("evm", "sign-message", "--network", "neartest", "--account", ACCOUNT, "--path", "eth-2",
+                 "--message", "hello from domain 2", "--domain", "2", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    second = derive_address(chain="ethereum", account=ACCOUNT, path="eth-2", network="neartest", domain_id=2)
+    assert out["address"] == second.address
+    assert Account.recover_message(encode_defunct(text="hello from domain 2"), signature=out["signature"]) == second.address
+    assert [c["domain_id"] for c in sign_calls(neartest.near)] == [2]
+    ed = run("evm", "sign-message", "--network", "neartest", "--account", ACCOUNT, "--path", "eth-2",
+             "--message", "x", "--domain", "3")
+    assert ed.exit_code != 0 and "EVM addresses need a secp256k1 key" in ed.stderr
+    assert len(sign_calls(neartest.near)) == 1  # refused before a request was sent
+
+
+def test_evm_speed_up_derives_the_sender_in_its_domain(neartest):
+    """speed-up/cancel derive the sender in ``--domain``: an unknown domain or one of another
+    curve is one error before any node or contract is asked."""
+    unknown = run("evm", "speed-up", "--network", "neartest", "--chain", "ethereum", "--account", ACCOUNT,
+                  "--path", "eth-2", "--tx-hash", "0x" + "ab" * 32, "--domain", "9", "--rpc-url", "http://127.0.0.1:9")
+    assert unknown.exit_code != 0 and "root key of domain 9 on network 'neartest' is not known yet" in unknown.stderr
+    wrong_curve = run("evm", "cancel", "--network", "neartest", "--chain", "ethereum", "--account", ACCOUNT,
+                      "--path", "eth-2", "--tx-hash", "0x" + "ab" * 32, "--domain", "3", "--rpc-url", "http://127.0.0.1:9")
+    assert wrong_curve.exit_code != 0 and "ethereum needs a secp256k1 key, but the root key of domain 3" in wrong_curve.stderr
+    assert neartest.near.sign_calls == 0

@@ -12,9 +12,11 @@ from typing import Any
 import click
 
 from chainsig_core.cli.common import (
+    DOMAIN_HELP,
     account_options,
     chain_network_option,
     confirm_mainnet,
+    domain_option,
     json_option,
     network_option,
     read_json_file,
@@ -29,6 +31,12 @@ def evm_group() -> None:
     """EVM extras: EIP-191/EIP-712 message signatures, speed-up and cancel of pending transactions."""
 
 
+_KEY_DOMAIN_HELP = (
+    "Signer domain of the key (default 0); a secp256k1 domain the contract added (2, …) signs with "
+    "the key derived from its root key, read from the contract."
+)
+
+
 def _signer(network: str) -> Any:
     from chainsig_core.signers import get_signer
 
@@ -40,10 +48,12 @@ def _signer(network: str) -> Any:
 @account_options
 @click.option("--message", default=None, help="The text to sign (UTF-8), as personal_sign does.")
 @click.option("--message-hex", default=None, help="Raw bytes to sign instead, as 0x hex.")
+@domain_option(_KEY_DOMAIN_HELP)
 @click.option("--yes", is_flag=True, help="Do not ask before spending gas on mainnet.")
 @json_option
 def sign_message_cmd(
-    network: str, account: str, path: str, message: str | None, message_hex: str | None, yes: bool, json_out: bool
+    network: str, account: str, path: str, message: str | None, message_hex: str | None, domain_id: int | None,
+    yes: bool, json_out: bool,
 ) -> None:
     """Sign an EIP-191 personal_sign message with the derived EVM key."""
     from chainsig_core.payloads import parse_payload_hex
@@ -54,30 +64,33 @@ def sign_message_cmd(
         raise InvalidInputError("give exactly one of --message TEXT or --message-hex HEX")
     content: str | bytes = message if message is not None else parse_payload_hex(message_hex or "")
     signable = personal_sign_message(content)
-    _emit(_sign(network, account, path, signable, "personal_sign", yes), network, account, path, json_out)
+    _emit(_sign(network, account, path, signable, "personal_sign", yes, domain_id), network, account, path, json_out)
 
 
 @evm_group.command("sign-typed-data")
 @network_option(required=True)
 @account_options
 @click.argument("typed_data_file")
+@domain_option(_KEY_DOMAIN_HELP)
 @click.option("--yes", is_flag=True, help="Do not ask before spending gas on mainnet.")
 @json_option
-def sign_typed_data_cmd(network: str, account: str, path: str, typed_data_file: str, yes: bool, json_out: bool) -> None:
+def sign_typed_data_cmd(
+    network: str, account: str, path: str, typed_data_file: str, domain_id: int | None, yes: bool, json_out: bool
+) -> None:
     """Sign EIP-712 typed data (a JSON file with types, primaryType, domain, message; '-' = stdin)."""
     from .messages import typed_data_message
 
     signable = typed_data_message(read_json_file(typed_data_file, "typed data"))
-    _emit(_sign(network, account, path, signable, "eip712", yes), network, account, path, json_out)
+    _emit(_sign(network, account, path, signable, "eip712", yes, domain_id), network, account, path, json_out)
 
 
-def _sign(network: str, account: str, path: str, signable: Any, kind: Any, yes: bool) -> Any:
+def _sign(network: str, account: str, path: str, signable: Any, kind: Any, yes: bool, domain_id: int | None) -> Any:
     from .messages import sign_message
 
     confirm_mainnet(network, yes, "a signature request")
     signer = _signer(network)
     try:
-        return sign_message(signer, account, path, signable, kind)
+        return sign_message(signer, account, path, signable, kind, 0 if domain_id is None else domain_id)
     finally:
         signer.close()
 
@@ -101,6 +114,7 @@ def _replace_options(f: Any) -> Any:
     f = rpc_url_option(f)
     f = chain_network_option(f)
     f = click.option("--tx-hash", required=True, help="Hash of the pending transaction.")(f)
+    f = domain_option(DOMAIN_HELP)(f)
     f = account_options(f)
     f = click.option("--chain", required=True, help="EVM chain (ethereum, base or one from the config).")(f)
     f = network_option(required=True)(f)
@@ -124,7 +138,7 @@ def cancel_cmd(**kwargs: Any) -> None:
 def _replace(
     mode: Any, *, network: str, chain: str, account: str, path: str, tx_hash: str, chain_network: str | None,
     rpc_url: str | None, max_fee: str | None, priority_fee: str | None, gas_price: str | None,
-    dry_run: bool, yes: bool, json_out: bool,
+    dry_run: bool, yes: bool, json_out: bool, domain_id: int | None,
 ) -> None:
     from chainsig_core.config import load_config
     from chainsig_core.derive import derive_address, resolve_chain_network
@@ -139,7 +153,8 @@ def _replace(
     if not isinstance(chain_obj, EvmChain):
         raise InvalidInputError(f"{chain} is not an EVM chain")
     chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)
-    derived = derive_address(chain=chain_obj, account=account, path=path, network=network, chain_network=chain_net, config=config)
+    derived = derive_address(chain=chain_obj, account=account, path=path, network=network, chain_network=chain_net,
+                             config=config, domain_id=domain_id)
     endpoint = chain_endpoint(chain_obj, chain_net, rpc_url, config)
     options = {k: v for k, v in {"max_fee": max_fee, "priority_fee": priority_fee, "gas_price": gas_price}.items() if v is not None}
     prepared = prepare_replacement(chain_obj, derived.derived_account, tx_hash, chain_net, endpoint, mode=mode, options=options)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from chainsig_core.errors import InvalidInputError, SignatureVerificationError
+from chainsig_core.keys import Curve
 from chainsig_core.payloads import validate_payload
 from chainsig_core.signatures import EcdsaSignature
 
@@ -111,7 +112,8 @@ class SignedMessage:
 
 
 def sign_message(
-    signer: Signer, account: str, path: str, signable: SignableMessage, kind: MessageKind = "personal_sign"
+    signer: Signer, account: str, path: str, signable: SignableMessage, kind: MessageKind = "personal_sign",
+    domain_id: int = 0,
 ) -> SignedMessage:
     """Sign an EIP-191/EIP-712 message with the key ``(account, path)`` controls.
 
@@ -125,6 +127,8 @@ def sign_message(
         From :func:`personal_sign_message` or :func:`typed_data_message`.
     kind:
         For the result's ``kind``.
+    domain_id:
+        The signer domain of the key: 0, or a secp256k1 domain the contract added.
 
     Returns
     -------
@@ -139,9 +143,9 @@ def sign_message(
     """
     from chainsig_core.signers import SignRequest
 
-    address = address_from_public_key(signer.derived_public_key(account, path, 0))
-    digest = validate_payload(0, message_digest(signable))
-    result = signer.sign(SignRequest(account, path, 0, digest))
+    address = address_from_public_key(signer.derived_public_key(account, path, domain_id))
+    digest = validate_payload(Curve.SECP256K1, message_digest(signable))
+    result = signer.sign(SignRequest(account, path, domain_id, digest, Curve.SECP256K1))
     if not isinstance(result.signature, EcdsaSignature):
         raise SignatureVerificationError("the signer did not answer with an ECDSA signature")
     signature = wallet_signature(result.signature)

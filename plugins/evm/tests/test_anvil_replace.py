@@ -90,3 +90,17 @@ def test_replacement_refusals(manual_config, anvil_manual, unique_path):
     bad = CliRunner().invoke(cli, ["evm", "cancel", "--network", "dev", "--chain", "base", "--account", "dev.near",
                                    "--path", unique_path, "--tx-hash", original])
     assert bad.exit_code == 1 and "already mined" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_a_replacement_is_signed_in_the_senders_domain(manual_config, anvil_manual, unique_path):
+    """A sender derived in an added domain (2) gets its replacement payload in domain 2. The dev
+    network has no domain 2, so the sender here is the dev key named as domain 2: the pending
+    transaction is from the same address."""
+    from chainsig_core import DerivedAccount
+
+    _sender, original = _pending(anvil_manual, unique_path)
+    chain = get_chain("base")
+    key = derive_address(chain="base", account="dev.near", path=unique_path, network="dev").public_key
+    added = DerivedAccount("dev", "dev.near", unique_path, key, 2)
+    prepared = prepare_replacement(chain, added, original, "local", chain_endpoint(chain, "local"), mode="speed-up")
+    assert prepared.sender.domain_id == 2 and [p.domain_id for p in prepared.payloads] == [2]

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from chainsig_core.cli.common import read_json_file, write_json_file
+from chainsig_core.cli.common import DOMAIN_HELP, domain_option, read_json_file, write_json_file
 from chainsig_core.errors import InvalidInputError
 
 
@@ -21,6 +21,7 @@ def bitcoin() -> None:
 
 
 def _sender_options(f: Any) -> Any:
+    f = domain_option(DOMAIN_HELP)(f)
     f = click.option("--rpc-url", default=None, help="Esplora or Bitcoin Core URL (overrides the config).")(f)
     f = click.option("--address-type", default=None, help="Sender address form: p2wpkh (default) or p2pkh.")(f)
     f = click.option(
@@ -35,7 +36,7 @@ def _sender_options(f: Any) -> Any:
 
 def _derive(
     network: str | None, account: str | None, path: str | None, chain_network: str | None,
-    address_type: str | None,
+    address_type: str | None, domain_id: int | None,
 ) -> Any:
     from chainsig_core.derive import derive_address
 
@@ -43,7 +44,7 @@ def _derive(
         raise InvalidInputError("this needs --network, --account and --path (the sender)")
     return derive_address(
         chain="bitcoin", account=account, path=path, network=network,
-        chain_network=chain_network, address_type=address_type,
+        chain_network=chain_network, address_type=address_type, domain_id=domain_id,
     )
 
 
@@ -56,7 +57,7 @@ def _derive(
 def bump_fee(
     bundle: str | None, fee_rate: str, txid: str | None, network: str | None, account: str | None,
     path: str | None, chain_network: str | None, address_type: str | None, rpc_url: str | None,
-    output: str | None,
+    domain_id: int | None, output: str | None,
 ) -> None:
     """Build a BIP125 replacement paying FEE-RATE, as an unsigned bundle.
 
@@ -80,6 +81,8 @@ def bump_fee(
         raise InvalidInputError("bump-fee needs exactly one of BUNDLE or --txid")
     if bundle is not None:
         original = Prepared.from_json(read_json_file(bundle, "bundle"))
+        if domain_id is not None:
+            raise InvalidInputError("a BUNDLE names its sender and domain: --domain goes with --txid")
         if original.chain != "bitcoin":
             raise InvalidInputError(f"the bundle is for {original.chain}, not bitcoin")
         sender, net = original.sender, original.chain_network
@@ -87,7 +90,7 @@ def bump_fee(
         carried = {k: original.summary[k] for k in ("to", "amount", "amount_sats") if k in original.summary}
         endpoint = chain_endpoint(chain, net, rpc_url)
     else:
-        derived = _derive(network, account, path, chain_network, address_type)
+        derived = _derive(network, account, path, chain_network, address_type, domain_id)
         sender, net = derived.derived_account, derived.chain_network
         endpoint = chain_endpoint(chain, net, rpc_url)
         backend = get_backend(endpoint, net)
@@ -134,14 +137,15 @@ def psbt_export(source: str, output: str | None) -> None:
 @click.option("-o", "--output", default=None, help="Write the unsigned bundle here (default: stdout).")
 def psbt_import(
     psbt_file: str, network: str | None, account: str | None, path: str | None,
-    chain_network: str | None, address_type: str | None, rpc_url: str | None, output: str | None,
+    chain_network: str | None, address_type: str | None, rpc_url: str | None, domain_id: int | None,
+    output: str | None,
 ) -> None:
     """Turn a PSBT from another wallet (PSBT_FILE: base64 or binary, '-' = stdin) into an
     unsigned bundle for the derived key of --account/--path; sign it with 'chainsig finalize'."""
     from .chain import make_prepared
     from .psbt import export_psbt, import_psbt
 
-    derived = _derive(network, account, path, chain_network, address_type)
+    derived = _derive(network, account, path, chain_network, address_type, domain_id)
     spend = import_psbt(_read_psbt(psbt_file), derived.public_key.compressed)
     prepared = make_prepared(
         derived.derived_account, derived.chain_network, spend, export_psbt(spend), {"source": "psbt"}

@@ -156,3 +156,50 @@ def test_balance_through_esplora(esplora: Any, ledger: Any) -> None:
     assert json.loads(result.stdout)["amount"] == "0.00123456"
     _one_line_error(_run("balance", "--chain", "bitcoin", "--chain-network", "regtest", "--address", "tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7",
                          "--rpc-url", esplora.url), 2, "not bitcoin regtest")
+
+
+def test_a_sender_in_an_added_domain_prepares_imports_bumps_and_finalizes(
+    tmp_path: Path, utxo_file: Callable[..., Path], chainsig_config: Path
+) -> None:
+    """Network ``added`` has a secp256k1 domain 2 of its own (as after ``vote add-domains``):
+    ``--domain 2`` spends from domain 2's address, every input's payload is for domain 2, PSBT
+    import and fee bumping keep it, and only domain 2's derived key finalizes the bundle."""
+    from chainsig_core.config import register_network
+    from chainsig_core.derive import derive_address
+    from chainsig_core.kdf import derive_secret_key
+    from chainsig_core.keys import Curve
+    from chainsig_core.signers.dev import dev_root_public_key, dev_root_secret, ecdsa_sign_with_scalar
+
+    seed = "bitcoin-domain-2"
+    register_network("added", rpc_url="http://127.0.0.1:9", contract_id="v1.signer.added", credentials_dir=tmp_path,
+                     root_public_keys={0: dev_root_public_key(Curve.SECP256K1), 2: dev_root_public_key(Curve.SECP256K1, seed)})
+    sender = ["--network", "added", "--account", "alice.near", "--path", "bitcoin-1"]
+    bundle, psbt_file, bumped = tmp_path / "bundle.json", tmp_path / "tx.psbt", tmp_path / "bumped.json"
+    result = _run("prepare", *sender, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "40000sat",
+                  "--utxos", str(utxo_file(20_000, 30_000)), "--fee-rate", "3", "--domain", "2", "-o", str(bundle))
+    assert result.exit_code == 0, result.output
+    data = json.loads(bundle.read_text())
+    second = derive_address(chain="bitcoin", account="alice.near", path="bitcoin-1", network="added", domain_id=2)
+    assert data["from"] == second.address and data["sender"]["domain_id"] == 2
+    assert len(data["payloads"]) == 2 and {p["domain_id"] for p in data["payloads"]} == {2}
+
+    assert _run("bitcoin", "psbt-export", str(bundle), "-o", str(psbt_file)).exit_code == 0
+    imported = _run("bitcoin", "psbt-import", str(psbt_file), *sender, "--domain", "2")
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["payloads"] == data["payloads"]
+    assert json.loads(imported.stdout)["sender"] == data["sender"]
+    default = _run("bitcoin", "psbt-import", str(psbt_file), *sender)  # domain 0's key does not own the inputs
+    assert default.exit_code == 2 and "not locked to the derived key" in default.output
+
+    bump = _run("bitcoin", "bump-fee", str(bundle), "--fee-rate", "20", "-o", str(bumped))
+    assert bump.exit_code == 0, bump.output
+    replacement = json.loads(bumped.read_text())
+    assert replacement["sender"] == data["sender"] and {p["domain_id"] for p in replacement["payloads"]} == {2}
+    mixed = _run("bitcoin", "bump-fee", str(bundle), "--fee-rate", "20", "--domain", "2")
+    assert mixed.exit_code == 2 and "--domain goes with --txid" in mixed.stderr
+
+    secret = derive_secret_key(Curve.SECP256K1, dev_root_secret(Curve.SECP256K1, seed), "alice.near", "bitcoin-1")
+    signatures = [ecdsa_sign_with_scalar(secret, bytes.fromhex(p["payload"])).to_json() for p in replacement["payloads"]]
+    (tmp_path / "sigs.json").write_text(json.dumps(signatures))
+    final = _run("finalize", str(bumped), "--signatures", str(tmp_path / "sigs.json"))
+    assert final.exit_code == 0, final.output

@@ -108,4 +108,4 @@ def test_bad_input_is_one_line(run, local_rpc, funded, args, needle) -> None:
     result = run("send", *BASE, *args, "--rpc-url", local_rpc.url, "--dry-run")
     assert result.exit_code != 0
     assert needle in result.stderr and "Traceback" not in result.output + result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 or all("warning" in l.lower() for l in result.stderr.strip().splitlines()[:-1])
+    assert len(result.stderr.strip().splitlines()) == 1 or all("warning" in line.lower() for line in result.stderr.strip().splitlines()[:-1])

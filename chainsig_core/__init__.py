@@ -33,6 +33,7 @@ from .flow import (
     SendResult,
     chain_endpoint,
     finalize_bundle,
+    prepare,
     send,
     send_async,
     sign,
@@ -75,5 +76,5 @@ __all__ = [
     "SignedTx", "Signer", "SigningError", "TransferRequest", "TweakOutOfRangeError",
     "UnknownNameError", "chain_endpoint", "derive_address", "derive_public_key",
     "finalize_bundle", "format_base_units", "get_signer", "hookimpl", "parse_signature_response",
-    "send", "send_async", "sign", "sign_async", "sign_prepared", "to_base_units", "tweak", "verify_signature", "__version__",
+    "prepare", "send", "send_async", "sign", "sign_async", "sign_prepared", "to_base_units", "tweak", "verify_signature", "__version__",
 ]

@@ -73,7 +73,9 @@ class Chain(ABC):
     ``name``
         The ``--chain`` name (``"ethereum"``); lowercase letters, digits and ``-``.
     ``domain_id``
-        The signer domain: 0 = secp256k1 ECDSA, 1 = ed25519 EdDSA.
+        The chain's *default* signer domain, which fixes its curve: 0 = secp256k1 ECDSA,
+        1 = ed25519 EdDSA. A sender derived in an added domain of the same curve
+        (``--domain N``) signs in that domain: build payloads with ``sender.domain_id``.
     ``chain_networks``
         The chain's own network names (``("mainnet", "sepolia", "local")``).
     ``default_chain_networks``

@@ -132,7 +132,15 @@ def start_nodes(configs: list[Path], logs: Path, services: list[ServiceProcess],
     return nodes
 
 
-def _view(rpc_url: str, contract_id: str, method: str, args: dict[str, Any]) -> Any:
+def contract_view(rpc_url: str, contract_id: str, method: str, args: dict[str, Any]) -> Any:
+    """One view call of the signer contract through the host's JSON-RPC (``state``,
+    ``public_key``, …); the decoded JSON result.
+
+    Raises
+    ------
+    DevnetError
+        If the host refuses the view.
+    """
     import base64
 
     import httpx
@@ -161,7 +169,7 @@ def wait_until_running(rpc_url: str, contract_id: str, services: list[ServicePro
         dead = [s.name for s in services if not s.alive()]
         if dead:
             raise DevnetError(f"{', '.join(dead)} stopped during key generation (see the logs)")
-        state = _view(rpc_url, contract_id, "state", {})
+        state = contract_view(rpc_url, contract_id, "state", {})
         if isinstance(state, dict) and "Running" in state:
             return state["Running"]
         time.sleep(0.2)

@@ -201,9 +201,9 @@ def create_account(description: dict[str, Any], account: str, key_file: Path) ->
 
 
 def contract_state(description: dict[str, Any]) -> dict[str, Any]:
-    from chainsig_core.devnet.mpc_nodes import _view
+    from chainsig_core.devnet.mpc_nodes import contract_view
 
-    return _view(description["rpc_url"], description["contract_id"], "state", {})
+    return contract_view(description["rpc_url"], description["contract_id"], "state", {})
 
 
 def test_a_node_joins_and_another_leaves_with_the_same_keys(mpc_devnet: dict[str, Any]) -> None:

@@ -80,9 +80,9 @@ def devnet3_config(devnet3: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def view(description: dict[str, Any], method: str, args: dict[str, Any] | None = None) -> Any:
-    from chainsig_core.devnet.mpc_nodes import _view
+    from chainsig_core.devnet.mpc_nodes import contract_view
 
-    return _view(description["rpc_url"], description["contract_id"], method, args or {})
+    return contract_view(description["rpc_url"], description["contract_id"], method, args or {})
 
 
 def vote(description: dict[str, Any], node: str, *domains: str) -> subprocess.CompletedProcess[str]:

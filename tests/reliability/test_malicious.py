@@ -106,7 +106,7 @@ def test_a_corrupt_dkg_dealer_is_named_and_keygen_completes_once_it_is_repaired(
             time.sleep(0.5)
         bad_id = str(httpx.get(nodes[BAD]["metrics_url"] + "/health", timeout=5).json()["participant_id"])
         assert named == {bad_id}
-        state = mpc_nodes._view(description["rpc_url"], description["contract_id"], "state", {})
+        state = mpc_nodes.contract_view(description["rpc_url"], description["contract_id"], "state", {})
         assert "Initializing" in state  # no key from a run with a corrupt dealer
 
         bad = next(s for s in services if s.name == f"mpc-node{BAD}")

@@ -178,14 +178,14 @@ def wait_until_running(rpc_url: str, contract_id: str, services: list[ServicePro
 
 
 def wait_until_nodes_running(nodes: list[dict[str, Any]], domain_ids: list[int],
-                             timeout: float = 30.0) -> None:
+                             timeout: float = 30.0, services: Sequence[ServiceProcess] = ()) -> None:
     """Poll each node's ``/health`` until it reports Running with a share of every domain:
     the contract turns Running a poll before the nodes see it and commit their shares.
 
     Raises
     ------
     DevnetError
-        If a node does not report it within ``timeout`` seconds.
+        If a node does not report it within ``timeout`` seconds, or one of ``services`` stopped.
     """
     import httpx
 
@@ -200,6 +200,9 @@ def wait_until_nodes_running(nodes: list[dict[str, Any]], domain_ids: list[int],
                     break
             except (httpx.HTTPError, ValueError):
                 pass
+            dead = [service.name for service in services if not service.alive()]
+            if dead:
+                raise DevnetError(f"{', '.join(dead)} stopped while the nodes took up their keys (see the logs)")
             if time.monotonic() > deadline:
                 raise DevnetError(f"{node['account_id']} did not report Running with its key shares "
                                   f"within {timeout:.0f} s (see its log)")

@@ -186,7 +186,7 @@ def _wait_for_keys(description: dict[str, Any], services: list[ServiceProcess],
     progress("waiting for distributed key generation (domains 0 and 1)")
     running = mpc_nodes.wait_until_running(description["rpc_url"], description["contract_id"], services)
     keys = mpc_nodes.root_keys(running)
-    mpc_nodes.wait_until_nodes_running(description["nodes"], sorted(keys))
+    mpc_nodes.wait_until_nodes_running(description["nodes"], sorted(keys), services=services)
     for domain in description["domains"]:
         domain["public_key"] = keys.get(domain["id"])
     description["threshold"] = running["parameters"]["threshold"]

@@ -1,6 +1,7 @@
 // chainsig.js reference for benchmarks/bench_derive.py: derive the rows of a JSON-lines file
-// in process and print {"rows", "seconds"} (derivation + address encoding only, as chainsig.js
-// users call it; file reading is excluded from the timing).
+// in process and print {"rows", "seconds", "cpu_seconds", "last"} (derivation + address encoding
+// only, as chainsig.js users call it; file reading is excluded from the timing). cpu_seconds is
+// the process's user + system CPU over the same span (all of node's threads).
 import { readFileSync } from "node:fs";
 import { utils, constants } from "chainsig.js";
 import { keccak256, getAddress } from "viem";
@@ -9,6 +10,7 @@ const { deriveChildPublicKey, deriveChildPublicKeyEd25519, najToUncompressedPubK
 const roots = constants.ROOT_PUBLIC_KEYS.MAINNET;
 const secpRoot = najToUncompressedPubKeySEC1(roots.secp256k1);
 const rows = readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const cpuStart = process.cpuUsage();
 const start = process.hrtime.bigint();
 let last = "";
 for (const row of rows) {
@@ -20,4 +22,6 @@ for (const row of rows) {
   }
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-console.log(JSON.stringify({ rows: rows.length, seconds, last }));
+const cpu = process.cpuUsage(cpuStart);
+const cpu_seconds = (cpu.user + cpu.system) / 1e6;
+console.log(JSON.stringify({ rows: rows.length, seconds, cpu_seconds, last }));

@@ -26,12 +26,13 @@ SCALAR_BYTES = 32
 
 @dataclass(frozen=True)
 class Ed25519Ops:
-    """The three point functions ``derive`` needs, bytes in, bytes out.
+    """The point functions ``derive`` needs, bytes in, bytes out.
 
     ``base_noclamp(s)`` is ``s·B`` for a 32-byte little-endian scalar (not clamped), ``add(p, q)``
-    is ``p + q``; each returns ``None`` where libsodium refuses (``s·B`` is the identity, or an
-    operand is not a valid point). ``is_valid_point(p)`` is libsodium's full check: canonical,
-    on the curve, in the prime-order subgroup, not of small order.
+    is ``p + q`` and ``add_base_noclamp(p, s)`` is ``p + s·B`` (the two calls without handing
+    ``s·B`` back to Python in between); each returns ``None`` where libsodium refuses (``s·B`` is
+    the identity, or an operand is not a valid point). ``is_valid_point(p)`` is libsodium's full
+    check: canonical, on the curve, in the prime-order subgroup, not of small order.
 
     The arguments must be ``bytes`` of exactly :data:`POINT_BYTES` / :data:`SCALAR_BYTES`; the
     functions check that (libsodium reads 32 bytes whatever it is given).
@@ -39,6 +40,7 @@ class Ed25519Ops:
 
     base_noclamp: Callable[[bytes], bytes | None]
     add: Callable[[bytes, bytes], bytes | None]
+    add_base_noclamp: Callable[[bytes, bytes], bytes | None]
     is_valid_point: Callable[[bytes], bool]
     direct: bool
     """True when the calls go through PyNaCl's cffi module, False for the public wrappers."""
@@ -90,11 +92,21 @@ def _direct_ops() -> Ed25519Ops | None:
             return None
         return bytes(out)
 
+    def add_base_noclamp(p: bytes, scalar: bytes) -> bytes | None:
+        if type(p) is not bytes or type(scalar) is not bytes or len(p) != POINT_BYTES or len(scalar) != SCALAR_BYTES:
+            _check(p, POINT_BYTES)
+            _check(scalar, SCALAR_BYTES)
+        offset, out = bytearray(POINT_BYTES), bytearray(POINT_BYTES)
+        offset_c = from_buffer("unsigned char[]", offset)
+        if base_fn(offset_c, scalar) != 0 or add_fn(from_buffer("unsigned char[]", out), p, offset_c) != 0:
+            return None
+        return bytes(out)
+
     def is_valid_point(p: bytes) -> bool:
         _check(p, POINT_BYTES)
         return valid_fn(p) == 1
 
-    return Ed25519Ops(base_noclamp, add, is_valid_point, direct=True)
+    return Ed25519Ops(base_noclamp, add, add_base_noclamp, is_valid_point, direct=True)
 
 
 def _wrapper_ops() -> Ed25519Ops:
@@ -120,8 +132,12 @@ def _wrapper_ops() -> Ed25519Ops:
         except NaclRuntimeError:
             return None
 
+    def add_base_noclamp(p: bytes, scalar: bytes) -> bytes | None:
+        offset = base_noclamp(scalar)
+        return None if offset is None else add(p, offset)
+
     def is_valid_point(p: bytes) -> bool:
         _check(p, POINT_BYTES)
         return bool(crypto_core_ed25519_is_valid_point(p))
 
-    return Ed25519Ops(base_noclamp, add, is_valid_point, direct=False)
+    return Ed25519Ops(base_noclamp, add, add_base_noclamp, is_valid_point, direct=False)

@@ -216,11 +216,10 @@ def _ed25519_child_function(root_data: bytes) -> Callable[[bytes], bytes]:
     point_ops = ops()
     if not point_ops.is_valid_point(root_data):
         raise InvalidKeyError("root key is not a valid ed25519 point")
-    base_noclamp, add = point_ops.base_noclamp, point_ops.add
+    add_base_noclamp = point_ops.add_base_noclamp
 
     def child(scalar: bytes) -> bytes:
-        offset = base_noclamp(scalar)
-        point = None if offset is None else add(root_data, offset)
+        point = add_base_noclamp(root_data, scalar)
         if point is None:  # libsodium refused an operand; cannot happen for a valid root
             raise InvalidKeyError("ed25519 derivation failed: libsodium refused the points")
         if point == _ED25519_IDENTITY:

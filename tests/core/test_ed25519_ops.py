@@ -59,6 +59,7 @@ def test_direct_and_wrapper_ops_agree(a, b):
     for point_ops in (DIRECT, WRAPPERS):
         assert point_ops.base_noclamp(_le(a)) == p
         assert point_ops.add(p, q) == crypto_core_ed25519_add(p, q)
+        assert point_ops.add_base_noclamp(p, _le(b)) == crypto_core_ed25519_add(p, q)
         assert point_ops.is_valid_point(p) is True
 
 
@@ -77,12 +78,16 @@ def test_refusals_are_none_and_bad_lengths_are_errors(point_ops):
     good = point_ops.base_noclamp(_le(5))
     not_on_curve = b"\x02" + bytes(31)
     assert point_ops.add(good, not_on_curve) is None
+    assert point_ops.add_base_noclamp(not_on_curve, _le(5)) is None
+    assert point_ops.add_base_noclamp(good, bytes(32)) is None
     assert point_ops.is_valid_point(not_on_curve) is False
     for call in (
         lambda: point_ops.base_noclamp(b"\x01" * 31),
         lambda: point_ops.add(good, good[:31]),
         lambda: point_ops.add(bytearray(good), good),
         lambda: point_ops.is_valid_point(good + b"\x00"),
+        lambda: point_ops.add_base_noclamp(good, _le(5)[:31]),
+        lambda: point_ops.add_base_noclamp(good[:31], _le(5)),
     ):
         with pytest.raises(ValueError):
             call()

@@ -143,3 +143,30 @@ def test_single_derive_with_a_lone_surrogate_is_one_clear_error(fake_plugin):
     result = CliRunner().invoke(cli, ["derive", "--chain", "fakechain-ed", "--account", "a.near", "--path", "\ud800"])
     assert result.exit_code == 2
     assert "derivation path is not valid Unicode text" in result.output and "Traceback" not in result.output
+
+
+def test_batch_derivation_imports_no_transaction_machinery(tmp_path):
+    """The derive path loads libsodium through nacl._sodium, never nacl.bindings (every binding
+    PyNaCl has) nor any transaction library."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import HERE
+
+    script = (
+        "import sys\n"
+        "from chainsig_core.derive import derive_batch_parallel\n"
+        "rows = ['{\"chain\": \"%s\", \"account\": \"alice.near\", \"path\": \"p%d\"}' % (c, i)"
+        " for i in range(3) for c in ('fakechain', 'fakechain-ed')]\n"
+        "out = ''.join(derive_batch_parallel(rows, workers=1))\n"
+        "assert out.count('\\n') == 6 and 'error' not in out, out\n"
+        "heavy = sorted(m for m in sys.modules if m == 'nacl.bindings' or m.split('.')[0] in"
+        " ('web3', 'eth_account', 'solana', 'solders', 'bitcoinlib'))\n"
+        "assert not heavy, heavy\n"
+        "assert 'nacl._sodium' in sys.modules\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(HERE / "fake_plugin"), "CHAINSIG_LOAD_PLUGINS": "fakechain",
+           "CHAINSIG_CONFIG": str(tmp_path / "none.toml")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr

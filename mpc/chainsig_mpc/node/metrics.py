@@ -247,13 +247,13 @@ class NodeMetrics:
             ["protocol", "culprit"])
         self.peer_exclusions = counter(
             "chainsig_mpc_peer_exclusions_total", "Peers this node left out of its signer sets, by "
-            "peer and reason (sign/presign: named by a check; ecdsa-share: found by elimination "
-            "after ECDSA signatures that did not verify).", ["peer", "reason"])
+            "peer and reason (sign/presign: named by a check, never for a timeout; ecdsa-share: "
+            "found by elimination after ECDSA signatures that did not verify).", ["peer", "reason"])
         self.peers_excluded = gauge(
             "chainsig_mpc_peers_excluded", "Peers currently left out of this node's signer sets.")
         self.messages_dropped = counter(
-            "chainsig_mpc_messages_dropped_total", "Peer messages dropped as malformed or invalid "
-            "(the peer stays connected).")
+            "chainsig_mpc_messages_dropped_total", "Peer envelopes dropped before dispatch as "
+            "malformed or invalid (the peer stays connected).")
         self.presign_runs = counter(
             "chainsig_mpc_presign_runs_total", "Presignature generation runs this node started.")
         self.dkg_runs = counter(

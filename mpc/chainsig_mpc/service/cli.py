@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -143,8 +145,6 @@ def vote_new_parameters(config_path: Path, add: tuple[str, ...], remove: tuple[s
     from chainsig_core.cli.output import emit_json
     from chainsig_core.errors import InvalidInputError
 
-    from .chain import ChainClient
-    from .config import load_node_config
     from .governance import new_parameters_proposal
 
     thresholds = {}
@@ -153,18 +153,8 @@ def vote_new_parameters(config_path: Path, add: tuple[str, ...], remove: tuple[s
         if not domain.isdigit() or not k.isdigit():
             raise InvalidInputError(f"--domain-threshold {item!r}: expected DOMAIN=K")
         thresholds[int(domain)] = int(k)
-    config = load_node_config(config_path)
-
-    async def main() -> dict:  # type: ignore[type-arg]
-        client = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
-        try:
-            args = new_parameters_proposal(await client.state(), add, remove, threshold, thresholds)
-            await client.call("vote_new_parameters", args)
-            return args
-        finally:
-            await client.aclose()
-
-    args = _run_vote(main())
+    args = _vote(config_path, "vote_new_parameters",
+                 lambda state: new_parameters_proposal(state, add, remove, threshold, thresholds))
     if json_out:
         emit_json(args)
     else:
@@ -184,23 +174,10 @@ def vote_add_domains(config_path: Path, domains: tuple[str, ...], json_out: bool
     same domains, the contract is Initializing and the nodes generate their keys."""
     from chainsig_core.cli.output import emit_json
 
-    from .chain import ChainClient
-    from .config import load_node_config
     from .governance import add_domains_proposal, parse_domain_spec
 
     specs = [parse_domain_spec(text) for text in domains]  # refuse bad options before any RPC
-    config = load_node_config(config_path)
-
-    async def main() -> dict:  # type: ignore[type-arg]
-        client = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
-        try:
-            args = add_domains_proposal(await client.state(), specs)
-            await client.call("vote_add_domains", args)
-            return args
-        finally:
-            await client.aclose()
-
-    args = _run_vote(main())
+    args = _vote(config_path, "vote_add_domains", lambda state: add_domains_proposal(state, specs))
     if json_out:
         emit_json(args)
     else:
@@ -212,20 +189,28 @@ def vote_add_domains(config_path: Path, domains: tuple[str, ...], json_out: bool
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def vote_cancel_resharing(config_path: Path) -> None:
     """Vote to cancel a reshare in progress (back to the previous Running state)."""
-    _run_vote(_send_vote_async(config_path, "vote_cancel_resharing", {}))
+    _vote(config_path, "vote_cancel_resharing", lambda _state: {})
     click.echo("voted to cancel the resharing")
 
 
-async def _send_vote_async(config_path: Path, method: str, args: dict) -> None:  # type: ignore[type-arg]
+def _vote(config_path: Path, method: str, build: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """Send ``method`` from the node's account with the arguments ``build`` makes from the
+    contract's current ``state``; returns them (the contract's refusal is one clear line)."""
     from .chain import ChainClient
     from .config import load_node_config
 
     config = load_node_config(config_path)
-    client = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
-    try:
-        await client.call(method, args)
-    finally:
-        await client.aclose()
+
+    async def main() -> dict[str, Any]:
+        client = ChainClient(config.rpc_url, config.contract_id, config.access_key(), config.network)
+        try:
+            args = build(await client.state())
+            await client.call(method, args)
+            return args
+        finally:
+            await client.aclose()
+
+    return _run_vote(main())
 
 
 def _run_vote(coroutine):  # type: ignore[no-untyped-def]

@@ -146,7 +146,12 @@ class PublicKey:
     def __post_init__(self) -> None:
         if not isinstance(self.data, (bytes, bytearray)):
             raise InvalidKeyError("public key data must be bytes")
-        expected = _KEY_LENGTH.get(self.curve) or _KEY_LENGTH[Curve(self.curve)]
+        if type(self.curve) is not Curve:  # given by name ("ed25519"): store the Curve itself
+            try:
+                object.__setattr__(self, "curve", Curve(self.curve))
+            except ValueError:
+                raise InvalidKeyError(f"unknown curve {self.curve!r}: expected secp256k1 or ed25519") from None
+        expected = _KEY_LENGTH[self.curve]
         if len(self.data) != expected:
             raise InvalidKeyError(
                 f"{self.curve.value} public key must be {expected} bytes, got {len(self.data)}"

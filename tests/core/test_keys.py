@@ -86,3 +86,11 @@ def test_derived_forms_are_computed_once_and_leave_equality_alone():
     assert same.compressed is data and same.base58 == text
     secp = PublicKey(Curve.SECP256K1, bytes(range(64)))
     assert secp.uncompressed is secp.uncompressed and secp.compressed[0] == 2 + (63 & 1)
+
+
+def test_a_curve_given_by_name_is_stored_as_the_curve() -> None:
+    key = PublicKey("ed25519", bytes(32))
+    assert key.curve is Curve.ED25519 and key == PublicKey(Curve.ED25519, bytes(32))
+    assert key.to_near_string() == PublicKey(Curve.ED25519, bytes(32)).to_near_string()
+    with pytest.raises(InvalidKeyError, match="unknown curve 'bls12381'"):
+        PublicKey("bls12381", bytes(32))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from chainsig_core.errors import ChainsigError, RpcError
@@ -145,7 +146,8 @@ class Signing:
         log.info("answered request %s (domain %s)", event.request_id[:12], event.domain_id)
         return True
 
-    async def _sign(self, event: SignRequestEvent, exclude: set[int], avoid: set[int] = frozenset()) -> Any:
+    async def _sign(self, event: SignRequestEvent, exclude: set[int],
+                    avoid: AbstractSet[int] = frozenset()) -> Any:
         """One attempt: material whose signer set is online and leaves out ``exclude`` —
         preferably also ``avoid`` (a guess among suspects), else any such material at once."""
         node = self.node

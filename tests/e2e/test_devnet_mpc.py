@@ -29,21 +29,10 @@ ACCOUNT = "alice.devnet"
 
 
 @pytest.fixture(scope="module")
-def mpc_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from chainsig_core import plugins
-    from chainsig_core.devnet import UpOptions, down, up
-
-    root = tmp_path_factory.mktemp("mpc-devnet")
-    config = root / "config.toml"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAINSIG_CONFIG", str(config))
-        patch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
-        plugins.reset()
-        started = time.monotonic()
-        description = up(UpOptions(data_dir=root / "dn", nodes=5, threshold=2, block_ms=50,
-                                   signers="mpc", evm=False, solana=False))
-        description["config"] = str(config)
-        description["root"] = str(root / "dn")
+def mpc_devnet(tmp_path_factory: pytest.TempPathFactory, start_devnet: Any) -> Iterator[dict[str, Any]]:
+    started = time.monotonic()
+    with start_devnet(tmp_path_factory.mktemp("mpc-devnet"), nodes=5, threshold=2, block_ms=50,
+                      signers="mpc", evm=False, solana=False) as description:
         description["up_seconds"] = time.monotonic() - started
         description["extra_processes"] = []  # started by the tests themselves
         try:
@@ -53,7 +42,6 @@ def mpc_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
                 if proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(timeout=15)
-            down(root / "dn")
 
 
 @pytest.fixture(autouse=True)

@@ -42,25 +42,11 @@ NODES = 3
 
 
 @pytest.fixture(scope="module")
-def devnet3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def devnet3(tmp_path_factory: pytest.TempPathFactory, start_devnet: Any) -> Iterator[dict[str, Any]]:
     """A devnet of its own: 3 MPC nodes, K = 2, anvil (for a send from domain 2), no Solana."""
-    from chainsig_core import plugins
-    from chainsig_core.devnet import UpOptions, down, up
-
-    root = tmp_path_factory.mktemp("mpc-add-domains")
-    config = root / "config.toml"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAINSIG_CONFIG", str(config))
-        patch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
-        plugins.reset()
-        description = up(UpOptions(data_dir=root / "dn", nodes=NODES, threshold=2, block_ms=50,
-                                   signers="mpc", evm=True, solana=False))
-        description["config"] = str(config)
-        description["root"] = str(root / "dn")
-        try:
-            yield description
-        finally:
-            down(root / "dn")
+    with start_devnet(tmp_path_factory.mktemp("mpc-add-domains"), nodes=NODES, threshold=2, block_ms=50,
+                      signers="mpc", evm=True, solana=False) as description:
+        yield description
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,8 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from chainsig_core.errors import InvalidInputError
+
 if TYPE_CHECKING:
     from ..protocols.messages import Message
 
@@ -42,7 +44,7 @@ class Faults:
     def __post_init__(self) -> None:
         unknown = self.modes - set(MODES)
         if unknown:
-            raise ValueError(f"unknown corruption mode(s) {', '.join(sorted(unknown))}; "
+            raise InvalidInputError(f"unknown corruption mode(s) {', '.join(sorted(unknown))}; "
                              f"expected {', '.join(MODES)}")
 
     def __bool__(self) -> bool:

@@ -16,11 +16,13 @@ from chainsig_mpc.protocols.frost_session import FrostCoordinator
 from chainsig_mpc.protocols.messages import Message
 from chainsig_mpc.service.faults import MODES, Faults
 
+from chainsig_core.errors import InvalidInputError
+
 Run = Callable[[Awaitable[Any]], Any]
 
 
 def test_unknown_mode_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown corruption mode"):
+    with pytest.raises(InvalidInputError, match="unknown corruption mode"):
         Faults(frozenset({"everything"}))
 
 

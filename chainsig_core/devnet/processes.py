@@ -11,6 +11,7 @@ a pid.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ChainsigError
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = "devnet.json"
 
@@ -137,8 +140,11 @@ def wait_ready(launched: Launched, ready: str, *, timeout: float = 60.0) -> tupl
     return record, match
 
 
-def stop_pid(pid: int, grace: float = 10.0) -> None:
-    """SIGTERM the process group of ``pid``, then SIGKILL after ``grace`` seconds."""
+def stop_pid(pid: int, grace: float = 10.0) -> bool:
+    """SIGTERM the process group of ``pid``, then SIGKILL after ``grace`` seconds.
+
+    Returns whether the process ended without the SIGKILL.
+    """
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pid, sig)
@@ -146,19 +152,22 @@ def stop_pid(pid: int, grace: float = 10.0) -> None:
             try:
                 os.kill(pid, sig)
             except (ProcessLookupError, PermissionError):
-                return
+                return sig == signal.SIGTERM
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
             if not _pid_exists(pid):
-                return
+                return sig == signal.SIGTERM
             time.sleep(0.05)
+    return False
 
 
 def stop_service(service: ServiceProcess, grace: float = 10.0) -> bool:
     """Stop ``service`` if it is still the process that was started. Returns whether it ran."""
     if not service.alive():
         return False
-    stop_pid(service.pid, grace)
+    if not stop_pid(service.pid, grace):
+        log.warning("%s did not stop within %.0f s of SIGTERM and was killed (its log: %s)",
+                    service.name, grace, service.log)
     return True
 
 

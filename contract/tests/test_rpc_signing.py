@@ -154,6 +154,32 @@ def test_restart_keeps_pending_requests_and_deadlines(live_host, build_tx, dev_r
     assert "SuccessValue" in wait(live_host, tx_hash)["status"]
 
 
+def test_stop_answers_waiting_clients_at_once(live_host, build_tx):
+    """A client long-polling for a yielded request must not hold the host's shutdown for the
+    wait timeout (30 s here): stop() answers it with NEAR's timeout error and ends promptly."""
+    import threading
+    import time
+
+    tx_hash = submit(live_host, build_tx, "alice.devnet", sign_action(path="held"), 1)
+    wait(live_host, tx_hash, "INCLUDED")
+    outcome: list[BaseException | dict] = []
+
+    def poll() -> None:
+        try:
+            outcome.append(wait(live_host, tx_hash, "FINAL"))
+        except Exception as exc:  # the answer under test
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    time.sleep(0.5)  # the poll is inside the host's wait
+    started = time.monotonic()
+    live_host.stop()
+    assert time.monotonic() - started < 5
+    waiter.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], Exception), outcome
+
+
 def test_keygen_through_transactions(live_host_factory):
     from chainsig_core.keys import Curve
     from chainsig_core.signers.dev import dev_root_public_key

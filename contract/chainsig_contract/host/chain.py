@@ -96,6 +96,7 @@ class Chain:
         height = store.head_height()
         self.head: dict[str, Any] | None = None if height is None else store.block_by_height(height)
         self.changed = asyncio.Condition()  # binds to the running loop on first use
+        self.closing = False
         self.started = time.time()
 
     # -- genesis ---------------------------------------------------------------------------
@@ -365,7 +366,7 @@ class Chain:
         UnknownTransaction
             The hash is not known.
         TimeoutError
-            ``timeout`` seconds passed first.
+            ``timeout`` seconds passed first, or the host began to stop (:meth:`release_waiters`).
         """
         deadline = time.monotonic() + timeout
         async with self.changed:
@@ -377,7 +378,7 @@ class Chain:
                 if wait_until in levels:
                     return self.tx_result(record)
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self.closing:
                     raise TimeoutError(tx_hash)
                 try:
                     await asyncio.wait_for(self.changed.wait(), remaining)
@@ -387,6 +388,11 @@ class Chain:
     async def notify(self) -> None:
         async with self.changed:
             self.changed.notify_all()
+
+    async def release_waiters(self) -> None:
+        """Answer every pending :meth:`wait_for` with its timeout now: no block will come."""
+        self.closing = True
+        await self.notify()
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 2**20
 """Largest JSON-RPC request body accepted (a 1.5 MiB transaction in base64 fits)."""
+SHUTDOWN_GRACE_SECONDS = 2.0
+"""How long requests still running at stop may take before they are cancelled."""
 
 
 class HostServer:
@@ -54,7 +56,9 @@ class HostServer:
         app.router.add_post("/", self._handle)
         app.router.add_get("/status", self._get_status)
         app.router.add_get("/health", self._get_health)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Requests still running at stop are long polls for a transaction, which stop() answers
+        # at once; the short grace bounds the rest so SIGTERM ends the host promptly.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -65,6 +69,7 @@ class HostServer:
         self._producer = asyncio.create_task(self._produce_blocks())
 
     async def stop(self) -> None:
+        await self.chain.release_waiters()
         if self._producer is not None:
             self._producer.cancel()
             try:

@@ -194,7 +194,7 @@ class _DerivationTarget:
 _Out = TypeVar("_Out")
 
 
-_BATCH_FIELDS = frozenset({"chain", "account", "path", "network", "chain_network", "address_type"})
+_BATCH_FIELDS = frozenset({"chain", "account", "path", "network", "chain_network", "address_type", "domain_id"})
 _REQUIRED_FIELDS = ("chain", "account", "path")
 
 
@@ -208,8 +208,11 @@ def derive_batch(
     """Derive one JSON line at a time; yields one output object per input line, in order.
 
     Each input line is a JSON object with ``chain``, ``account``, ``path`` and optionally
-    ``network`` (default ``network``), ``chain_network`` and ``address_type``. Blank lines are
-    skipped. A bad line yields ``{"line": N, "error": "..."}`` and the run goes on.
+    ``network`` (default ``network``), ``chain_network``, ``address_type`` and ``domain_id`` (an
+    integer: the signer domain to derive in, checked as :func:`derive_address` checks it; default
+    the chain's own). Output objects are :meth:`DerivedAddress.to_json`'s: ``domain_id`` only when
+    it is not the chain's default. Blank lines are skipped. A bad line yields ``{"line": N,
+    "error": "..."}`` and the run goes on.
     """
     rows = _BatchDeriver(config or load_config(), network)
     return rows.derive(lines, first_line, _DerivationTarget.derive_json, _error_object)
@@ -288,7 +291,10 @@ class _BatchDeriver:
             try:
                 row = _parse_row(line)
                 get = row.get
-                key = (get("network") or network, row["chain"], get("chain_network"), get("address_type"))
+                key = (
+                    get("network") or network, row["chain"], get("chain_network"), get("address_type"),
+                    get("domain_id"),
+                )
                 target = targets.get(key)
                 if target is None:
                     target = targets[key] = _DerivationTarget.resolve(self.config, *key)
@@ -346,5 +352,10 @@ def _parse_row(line: str) -> Mapping[str, Any]:
         raise InvalidInputError(f"unknown field(s): {', '.join(sorted(fields - _BATCH_FIELDS))}")
     for key, value in row.items():
         if type(value) is not str and (value is not None or key in _REQUIRED_FIELDS):
-            raise InvalidInputError(f"field {key!r} must be a string")
+            if key != "domain_id":
+                raise InvalidInputError(f"field {key!r} must be a string")
+            if type(value) is not int:  # true, 2.0 (1 == True == 1.0 as target keys): refused here
+                check_domain_id(value)
+    # A domain_id given as text is refused by check_domain_id when its target resolves, with the
+    # message --domain gives; its range too (0 … 2**64 − 1), once per distinct value.
     return row

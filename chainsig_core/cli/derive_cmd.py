@@ -27,7 +27,7 @@ from .output import emit_json, table
 @click.option("--address-type", default=None, help="Address form for chains with several (bitcoin: p2wpkh, p2pkh).")
 @click.option(
     "--from-file", "from_file", type=click.File("r", encoding="utf-8"), default=None,
-    help="Batch: JSON lines with chain, account, path [, network, chain_network, address_type]; '-' = stdin. Writes JSON lines in input order.",
+    help="Batch: JSON lines with chain, account, path [, network, chain_network, address_type, domain_id]; '-' = stdin. Writes JSON lines in input order.",
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for --from-file (default: one per CPU; small files run in process).")
 @domain_option(DOMAIN_HELP + " Without --chain: every installed chain of that domain's curve.")
@@ -58,7 +58,10 @@ def derive(
         if account or path or chain:
             raise InvalidInputError("--from-file takes the chain, account and path from each line")
         if domain_id is not None:
-            raise InvalidInputError("--domain is for one account: --from-file derives in each chain's default domain")
+            raise InvalidInputError(
+                "--domain is for one account: give a --from-file row its domain with \"domain_id\": N "
+                "(rows without it derive in their chain's default domain)"
+            )
         config.network(network)  # an unknown default network is an error, not one per line
         out = sys.stdout
         for text in derive_batch_parallel(from_file, network=network, workers=workers):

@@ -356,6 +356,6 @@ def _parse_row(line: str) -> Mapping[str, Any]:
                 raise InvalidInputError(f"field {key!r} must be a string")
             if type(value) is not int:  # true, 2.0 (1 == True == 1.0 as target keys): refused here
                 check_domain_id(value)
-    # A domain_id given as text is refused by check_domain_id when its target resolves, with the
-    # message --domain gives; its range too (0 … 2**64 − 1), once per distinct value.
+    # A domain_id given as text, or out of 0 … 2**64 − 1, is refused by check_domain_id when its
+    # row's target resolves, with the message derive_address(domain_id=) gives.
     return row

@@ -12,8 +12,11 @@ from decimal import Decimal
 
 from .errors import InvalidAmountError
 
-_DECIMAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
-_WITH_UNIT = re.compile(r"(-?[\d.]*)\s*([A-Za-z]*)")
+# ASCII digits only: \d would take Arabic-Indic or full-width digits, a spoofing risk in a money
+# field. Underscores group digits as in Python literals ("1_000"), only between two digits.
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_WITH_UNIT = re.compile(r"(-?[0-9._]*)\s*([A-Za-z]*)")
+_GROUPING = re.compile(r"(?<=[0-9])_(?=[0-9])")
 
 
 def to_base_units(amount: str | int, decimals: int, *, base_unit: str = "", symbol: str = "") -> int:
@@ -41,6 +44,7 @@ def to_base_units(amount: str | int, decimals: int, *, base_unit: str = "", symb
     InvalidAmountError
         For floats, negative values, malformed text or more decimals than the unit has.
     """
+    _check_decimals(decimals)
     if isinstance(amount, bool) or isinstance(amount, float):
         raise InvalidAmountError(
             "amounts must be exact: pass a decimal string such as '0.01' or an integer of base units"
@@ -53,9 +57,12 @@ def to_base_units(amount: str | int, decimals: int, *, base_unit: str = "", symb
         amount = format(amount, "f")
     if not isinstance(amount, str):
         raise InvalidAmountError(f"amount must be a string or an integer, not {type(amount).__name__}")
-    text = amount.strip().replace("_", "")
+    text = amount.strip()
     unit = symbol or "main units"
     match = _WITH_UNIT.fullmatch(text)
+    if match is not None and "_" in match.group(1):
+        grouped = _GROUPING.sub("", match.group(1))
+        match = None if "_" in grouped else _WITH_UNIT.fullmatch(grouped + text[match.end(1):])
     if match is None:
         raise InvalidAmountError(
             f"amount {amount!r} is not a decimal number of {unit}"
@@ -72,7 +79,7 @@ def to_base_units(amount: str | int, decimals: int, *, base_unit: str = "", symb
     if suffix:
         base_names = {base_unit.lower(), base_unit.lower() + "s"} - {"", "s"}
         if suffix in base_names:
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):
                 raise InvalidAmountError(f"amount {amount!r}: base units must be a whole number")
             return int(text)
         if not symbol or suffix != symbol.lower():
@@ -97,8 +104,14 @@ def format_base_units(value: int, decimals: int) -> str:
     """Integer base units as a plain decimal string of the main unit (``10**16, 18`` → ``"0.01"``)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidAmountError("base units must be an integer")
+    _check_decimals(decimals)
     sign = "-" if value < 0 else ""
     whole, frac = divmod(abs(value), 10**decimals)
     if decimals == 0 or frac == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{frac:0{decimals}d}".rstrip("0")
+
+
+def _check_decimals(decimals: object) -> None:
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 255:
+        raise InvalidAmountError(f"decimals must be a whole number from 0 to 255, not {decimals!r}")

@@ -61,7 +61,43 @@ DOMAIN_HELP = (
 
 
 def rpc_url_option(f: F) -> F:
-    return click.option("--rpc-url", default=None, help="Chain RPC URL (overrides the config).")(f)
+    return click.option("--rpc-url", default=None, callback=_check_rpc_url,
+                         help="Chain RPC URL, http(s)://… (overrides the config).")(f)
+
+
+def _check_rpc_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    # The message never repeats the URL: it may carry credentials (user:password@ or an API key).
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        scheme = (f" (its scheme is {parts.scheme!r})"
+                  if parts is not None and parts.scheme not in ("", "http", "https") else "")
+        raise InvalidInputError(f"--rpc-url must be an http:// or https:// URL with a host{scheme}")
+    return value.strip()
+
+
+def refuse_derivation_with_address(**given: Any) -> None:
+    """With ``--address`` the address is given: refuse options that would derive another one.
+
+    ``given`` maps option names (``address_type``) to their values (None when not given).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the options given besides ``--address``.
+    """
+    flags = ["--" + name.replace("_", "-") for name, value in given.items() if value is not None]
+    if flags:
+        raise InvalidInputError(f"{', '.join(flags)} would derive an address: give --address or "
+                                "the account's options, not both")
 
 
 def confirm_mainnet(network: str, yes: bool, what: str) -> None:

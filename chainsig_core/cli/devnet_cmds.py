@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import DOMAIN_HELP, domain_option, json_option
+from .common import DOMAIN_HELP, domain_option, json_option, refuse_derivation_with_address
 from .output import emit_json, is_terminal, table
 
 
@@ -110,8 +110,8 @@ def fund_command(data_dir: Path | None, chain: str, address: str | None, account
         address = derive_address(chain=chain, account=account, path=path, network="devnet",
                                  chain_network=description.get("chains", {}).get(chain, {}).get("chain_network"),
                                  domain_id=domain_id).address
-    elif domain_id is not None:
-        raise InvalidInputError("--domain derives the address from --account and --path: not with --address")
+    else:
+        refuse_derivation_with_address(account=account, path=path, domain=domain_id)
     result = fund(description, chain, address, amount)
     if json_out:
         emit_json(result)

@@ -21,11 +21,12 @@ from .common import (
     DOMAIN_HELP,
     account_options,
     chain_network_option,
-    domain_option,
     confirm_mainnet,
+    domain_option,
     json_option,
     network_option,
     read_json_file,
+    refuse_derivation_with_address,
     rpc_url_option,
     write_json_file,
 )
@@ -213,8 +214,7 @@ def balance(
             chain_network=chain_net, address_type=address_type, config=config, domain_id=domain_id,
         ).address
     else:
-        if domain_id is not None:
-            raise InvalidInputError("--domain derives the address from --account and --path: not with --address")
+        refuse_derivation_with_address(account=account, path=path, domain=domain_id, address_type=address_type)
         address = chain_obj.validate_address(address, chain_net)
     result = chain_obj.balance(address, chain_net, chain_endpoint(chain_obj, chain_net, rpc_url, config), token)
     if json_out:

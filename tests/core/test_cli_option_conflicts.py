@@ -1,0 +1,50 @@
+"""Options that contradict each other, or values no command could use, are refused in one line
+(never silently resolved one way)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from chainsig_core.cli import cli
+
+ADDRESS = "main1" + "ef" * 20
+
+
+@pytest.fixture
+def run(fake_plugin):
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.mark.parametrize(
+    "extra, named",
+    [(["--account", "a.near", "--path", "p"], "--account, --path"),
+     (["--path", "p"], "--path"),
+     (["--domain", "1"], "--domain"),
+     (["--address-type", "long"], "--address-type")],
+)
+def test_balance_refuses_derivation_options_with_an_address(run, extra, named):
+    result = run("balance", "--chain", "fakechain", "--address", ADDRESS, *extra)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {named} would derive an address: give --address or the "
+                                     "account's options, not both")
+
+
+@pytest.mark.parametrize(
+    "url, detail",
+    [("", ""), ("notaurl", ""), ("http://", ""), ("ftp://user:secret@host", " (its scheme is 'ftp')"),
+     ("file:///etc/passwd", " (its scheme is 'file')")],
+)
+def test_rpc_url_must_be_http_with_a_host_and_is_never_echoed(run, url, detail):
+    result = run("balance", "--chain", "fakechain", "--address", ADDRESS, "--rpc-url", url)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: --rpc-url must be an http:// or https:// URL with a host{detail}"
+    assert "secret" not in result.output
+
+
+def test_a_good_rpc_url_reaches_the_chain(run):
+    result = run("balance", "--chain", "fakechain", "--address", ADDRESS, "--rpc-url", " https://rpc.example/ ")
+    assert result.exit_code == 0, result.output

@@ -21,7 +21,10 @@ from .spend import UnsignedSpend
 from .utxos import Utxo
 
 
-def bump_spend(spend: UnsignedSpend, fee_rate: Decimal, settings: Mapping[str, Any] | None = None) -> UnsignedSpend:
+def bump_spend(
+    spend: UnsignedSpend, fee_rate: Decimal, settings: Mapping[str, Any] | None = None, *,
+    where: str = "[chains.bitcoin.<network>]",
+) -> UnsignedSpend:
     """The BIP125 replacement of ``spend`` at ``fee_rate`` sat/vB, paid from its change output.
 
     The change shrinks by the extra fee; when what is left would be dust, the change output is
@@ -36,7 +39,7 @@ def bump_spend(spend: UnsignedSpend, fee_rate: Decimal, settings: Mapping[str, A
         If the change cannot pay the higher fee.
     """
     settings = settings or {}
-    check_fee_rate(fee_rate, settings)
+    check_fee_rate(fee_rate, settings, what="the new fee rate", where=where)
     if not spend.replaceable:
         raise InvalidInputError(
             "the original transaction does not signal BIP125 replaceability (it was sent with --no-rbf)"

@@ -29,9 +29,6 @@ from .networks import DEFAULT_ESPLORA_URLS, NETWORKS, get_network
 if TYPE_CHECKING:
     from .spend import UnsignedSpend
 
-DEFAULT_CONF_TARGET = 6
-
-
 class BitcoinChain(Chain):
     """Bitcoin: one derived secp256k1 key, spent as P2WPKH (default) or P2PKH."""
 
@@ -68,11 +65,13 @@ class BitcoinChain(Chain):
     # -- spending ------------------------------------------------------------------------------
 
     def prepare(self, request: ChainRequest, chain_network: str, rpc: ChainEndpoint) -> Prepared:
-        from .fees import check_fee_rate, fee_rate_limits, parse_fee_rate
+        from .fees import check_fee_rate, fee_rate_limits
+        from .options import parse_spend_options
         from .psbt import export_psbt
         from .selection import select_coins
         from .spend import build_spend
 
+        options = parse_spend_options(request.options)  # the user's mistakes first, before any node
         if isinstance(request, CallRequest):
             raise InvalidInputError("bitcoin supports transfers only (no contract calls)")
         if request.token is not None:
@@ -85,19 +84,22 @@ class BitcoinChain(Chain):
         to = self.validate_address(request.to, chain_network)
         recipient_spk = decode_address(to, chain_network)
         amount = to_base_units(request.amount, self.decimals, base_unit=self.base_unit, symbol=self.symbol)
-        options = request.options
+        where = f"[chains.bitcoin.{chain_network}]"
 
         backend = None
         try:
-            if options.get("fee_rate") is not None:
-                fee_rate = check_fee_rate(parse_fee_rate(options["fee_rate"], "--fee-rate"), rpc.settings)
+            if options.fee_rate is not None:
+                fee_rate = check_fee_rate(options.fee_rate, rpc.settings, what="--fee-rate", where=where)
             else:
                 backend = _backend(rpc, chain_network)
-                estimate = backend.fee_rate(_conf_target(options))
+                estimate = backend.fee_rate(options.conf_target)
                 low, _ = fee_rate_limits(rpc.settings)
-                fee_rate = check_fee_rate(max(estimate, low), rpc.settings)
-            if options.get("utxos") is not None:
-                utxos = _given_utxos(options["utxos"])
+                fee_rate = check_fee_rate(
+                    max(estimate, low), rpc.settings,
+                    what=f"the back end's fee estimate for a {options.conf_target}-block target", where=where,
+                )
+            if options.utxos is not None:
+                utxos = _given_utxos(options.utxos)
             else:
                 backend = backend or _backend(rpc, chain_network)
                 utxos = backend.utxos(from_address)
@@ -108,7 +110,7 @@ class BitcoinChain(Chain):
                         f"{from_address} (wrong --utxos file or --address-type?)"
                     )
             selection = select_coins(utxos, kind, recipient_spk, amount, own_spk, fee_rate)
-            spend = build_spend(kind, pubkey, selection.inputs, selection.outputs, rbf=not options.get("no_rbf"))
+            spend = build_spend(kind, pubkey, selection.inputs, selection.outputs, rbf=options.rbf)
             prev_txs: dict[str, bytes] = {}
             if backend is not None and kind == "p2pkh":
                 prev_txs = {u.txid: backend.raw_transaction(u.txid) for u in spend.inputs}
@@ -185,21 +187,9 @@ class BitcoinChain(Chain):
     # -- command line --------------------------------------------------------------------------
 
     def cli_options(self) -> Sequence[ChainOption]:
-        return (
-            ChainOption(
-                "--utxos",
-                "Bitcoin: JSON file of UTXOs to spend [{txid, vout, value (sats), scriptPubKey?}]; "
-                "with --fee-rate no network is used.",
-            ),
-            ChainOption("--fee-rate", "Bitcoin: fee rate in sat/vB (default: the back end's estimate)."),
-            ChainOption(
-                "--conf-target", "Bitcoin: confirmation target in blocks for the fee estimate (default 6).",
-                type=int,
-            ),
-            ChainOption(
-                "--no-rbf", "Bitcoin: do not signal BIP125 replaceability (default: signal it).", is_flag=True
-            ),
-        )
+        from .options import cli_options
+
+        return cli_options()
 
 
 def make_prepared(
@@ -254,13 +244,6 @@ def _given_utxos(value: Any) -> list[Any]:
     if isinstance(value, str | os.PathLike):
         return load_utxo_file(value)
     raise InvalidInputError("the utxos option must be a file path or a list of UTXOs")
-
-
-def _conf_target(options: Mapping[str, Any]) -> int:
-    value = options.get("conf_target", DEFAULT_CONF_TARGET)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1008:
-        raise InvalidInputError("--conf-target must be a number of blocks from 1 to 1008")
-    return value
 
 
 __all__ = ["BitcoinChain"]

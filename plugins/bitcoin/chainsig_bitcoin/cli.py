@@ -104,7 +104,7 @@ def bump_fee(
             backend.close()
         spend = spend_from_transaction(raw, previous, sender.public_key.compressed, derived.address_type)
         carried = {"replaces": txid.lower()}  # type: ignore[union-attr]
-    bumped = bump_spend(spend, rate, endpoint.settings)
+    bumped = bump_spend(spend, rate, endpoint.settings, where=f"[chains.bitcoin.{net}]")
     from .psbt import export_psbt
 
     prepared = make_prepared(

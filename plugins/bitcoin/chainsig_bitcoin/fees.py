@@ -7,6 +7,7 @@ sighash byte), so the fee paid is never below ``vsize × rate`` of the final tra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
@@ -22,6 +23,9 @@ COMPRESSED_KEY = 33
 INPUT_BASE = {"p2wpkh": 36 + 1 + 4, "p2pkh": 36 + 1 + (1 + MAX_SIGNATURE_PUSH + 1 + COMPRESSED_KEY) + 4}
 #: Witness bytes of an input: item count + (len + signature) + (len + key); 1 (empty) for legacy.
 INPUT_WITNESS = {"p2wpkh": 1 + 1 + MAX_SIGNATURE_PUSH + 1 + COMPRESSED_KEY, "p2pkh": 1}
+#: A fee rate as text: ASCII digits with an optional decimal point — no exponent (``1e3``), sign,
+#: underscores or other scripts' digits, which ``Decimal()`` would all accept (as ``--amount`` does).
+_DECIMAL_TEXT = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def varint_size(n: int) -> int:
@@ -62,7 +66,9 @@ def fee_for(vsize: int, fee_rate: Decimal) -> int:
 
 
 def parse_fee_rate(value: Any, what: str = "fee rate") -> Decimal:
-    """A fee rate in sat/vB from a string, int or Decimal (no floats), > 0, ≤ 3 decimals.
+    """A fee rate in sat/vB from a decimal string (``"2"``, ``"2.5"``), an int or a Decimal
+    (no floats), > 0, ≤ 3 decimals. Text in exponent notation (``"1e3"``) is refused, as for
+    amounts: a fee rate is typed by hand and ``1e3`` is too easily read as something else.
 
     Raises
     ------
@@ -70,8 +76,17 @@ def parse_fee_rate(value: Any, what: str = "fee rate") -> Decimal:
     """
     if isinstance(value, bool) or isinstance(value, float):
         raise InvalidInputError(f"{what} must be an exact number of sat/vB (a string or integer), not a float")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("-"):
+            raise InvalidInputError(f"{what} must be a positive number of sat/vB, got {value!r}")
+        if not _DECIMAL_TEXT.fullmatch(text):
+            raise InvalidInputError(
+                f"{what} {value!r} is not a number of sat/vB (plain decimal digits such as '2' or '2.5', no exponent)"
+            )
+        value = text
     try:
-        rate = Decimal(value.strip() if isinstance(value, str) else value)
+        rate = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInputError(f"{what} {value!r} is not a number of sat/vB") from None
     if not rate.is_finite() or rate <= 0:
@@ -94,23 +109,35 @@ def fee_rate_limits(settings: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
     return low, high
 
 
-def check_fee_rate(rate: Decimal, settings: Mapping[str, Any]) -> Decimal:
-    """``rate`` if it lies within :func:`fee_rate_limits`.
+def check_fee_rate(
+    rate: Decimal, settings: Mapping[str, Any], *, what: str = "fee rate",
+    where: str = "[chains.bitcoin.<network>]",
+) -> Decimal:
+    """``rate`` if it lies within :func:`fee_rate_limits` (both limits included).
+
+    ``what`` names the rate in messages (``"--fee-rate"``, ``"the back end's fee estimate"``),
+    ``where`` the config table that may change the limits.
 
     Raises
     ------
     InvalidInputError
         Below the minimum relay fee rate (the transaction would not relay) or above the
-        absurd-fee guard.
+        absurd-fee guard ``max_fee_rate``.
     """
     low, high = fee_rate_limits(settings)
     if rate < low:
         raise InvalidInputError(
-            f"fee rate {rate} sat/vB is below the minimum relay fee rate {low} sat/vB"
+            f"{what} {_plain(rate)} sat/vB is below the minimum relay fee rate of {_plain(low)} sat/vB: "
+            f"nodes would not relay the transaction (min_relay_fee_rate in {where} sets this limit)"
         )
     if rate > high:
         raise InvalidInputError(
-            f"fee rate {rate} sat/vB is above the {high} sat/vB guard: that looks like a mistake "
-            f"(set max_fee_rate in [chains.bitcoin.<network>] to allow it)"
+            f"{what} {_plain(rate)} sat/vB is above the guard against absurd fees, at most {_plain(high)} sat/vB "
+            f"(max_fee_rate in {where}; raise it there if you mean this rate)"
         )
     return rate
+
+
+def _plain(rate: Decimal) -> str:
+    """A rate without exponent notation (``Decimal('1E+3')`` → ``1000``)."""
+    return f"{rate.normalize():f}"

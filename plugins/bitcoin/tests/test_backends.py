@@ -272,3 +272,19 @@ def test_cli_send_and_broadcast_through_esplora(
     assert json.loads(result.stdout)["tx_hash"] == ledger.mempool[-1]
     again = runner.invoke(cli, ["broadcast", str(signed), "--rpc-url", esplora.url])
     assert again.exit_code == 1 and "missingorspent" in again.stderr and "Traceback" not in again.output
+
+
+def test_an_estimate_above_the_guard_is_named_as_the_estimate(
+    esplora: Any, ledger: Any, btc: Any, sender: DerivedAccount
+) -> None:
+    """The back end's estimate (87.882 sat/vB for 1 block) over a configured 50 sat/vB guard:
+    the message says the estimate, not a --fee-rate the user never gave, and which limit applies."""
+    ledger.fund(_own_spk(btc, sender, "p2wpkh"), 200_000)
+    endpoint = ChainEndpoint(esplora.url, {"max_fee_rate": 50})
+    request = TransferRequest(sender, RECIPIENT, "0.001", options={"conf_target": 1})
+    with pytest.raises(InvalidInputError) as info:
+        btc.prepare(request, "regtest", endpoint)
+    assert str(info.value) == (
+        "the back end's fee estimate for a 1-block target 87.882 sat/vB is above the guard against absurd fees, "
+        "at most 50 sat/vB (max_fee_rate in [chains.bitcoin.regtest]; raise it there if you mean this rate)"
+    )

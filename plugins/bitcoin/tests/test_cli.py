@@ -104,6 +104,9 @@ def _one_line_error(result: Any, code: int, fragment: str) -> None:
         (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "5000"), 2, "guard"),
         (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "0.5"), 2, "minimum relay"),
         (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "abc"), 2, "not a number"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "1e3"), 2, "no exponent"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "1000.001"), 2, "at most 1000 sat/vB"),
+        (("--to", RECIPIENT, "--amount", "0.0001", "--fee-rate", "2", "--conf-target", "3"), 2, "give one of them"),
         (("--to", RECIPIENT, "--amount", "0.0001", "--token", "USDT"), 2, "no tokens"),
         (("--to", RECIPIENT, "--amount", "0.0001", "--address-type", "p2tr"), 2, "unknown address type"),
         (("--to", RECIPIENT, "--amount", "0.0001", "--chain-network", "litecoin"), 2, "unknown chain network"),
@@ -114,6 +117,40 @@ def test_bad_send_input(args: tuple[str, ...], code: int, fragment: str, utxo_fi
     if "--fee-rate" not in args:
         base += ["--fee-rate", "2"]
     _one_line_error(_run(*base, *args), code, fragment)
+    assert signing_calls == []
+
+
+@pytest.mark.parametrize(
+    "args,unknown",
+    [
+        (("--data", "0x00"), "data"),
+        (("--memo", "hi"), "memo"),
+        (("--nonce", "5"), "nonce"),
+        (("--gas", "5"), "gas"),
+        (("--blockhash", "abc"), "blockhash"),
+        (("--v0",), "v0"),
+        (("--max-fee", "5"), "max_fee"),
+        (("--account-number", "1", "--sequence", "0"), "account_number, sequence"),
+        (("--blockhash", "abc", "--max-fee", "5", "--memo", "hi", "--v0", "--data", "0x00", "--gas", "5", "--nonce", "5"),
+         "blockhash, data, gas, max_fee, memo, nonce, v0"),
+    ],
+)
+def test_other_chains_options_are_refused(
+    args: tuple[str, ...], unknown: str, utxo_file: Callable[..., Path], signing_calls: list[Any]
+) -> None:
+    """An option of another chain is never silently dropped (review s3 item 4)."""
+    for command in ("send", "prepare"):
+        result = _run(command, *SENDER, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.0001",
+                      "--utxos", str(utxo_file(50_000)), "--fee-rate", "2", *args)
+        _one_line_error(result, 2, f"unknown Bitcoin option(s): {unknown} (Bitcoin takes: utxos, fee_rate, conf_target, no_rbf)")
+    assert signing_calls == []
+
+
+@pytest.mark.parametrize("target", ["0", "-3", "1009"])
+def test_conf_target_out_of_range_is_refused_before_any_backend(target: str, signing_calls: list[Any]) -> None:
+    result = _run("send", *SENDER, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.0001",
+                  "--conf-target", target, "--rpc-url", "http://127.0.0.1:9", "--dry-run")
+    _one_line_error(result, 2, "--conf-target must be a whole number of blocks from 1 to 1008")
     assert signing_calls == []
 
 

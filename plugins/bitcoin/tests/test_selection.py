@@ -36,11 +36,25 @@ def test_vsize_known_answers() -> None:
 def test_fee_rate_parsing() -> None:
     assert parse_fee_rate("2.5") == Decimal("2.5") and parse_fee_rate(3) == Decimal(3)
     assert fee_for(141, Decimal("2.5")) == 353  # rounded up
-    for bad in (2.5, True, "-1", "0", "abc", "1.0001", "NaN", "Infinity", None):
+    assert parse_fee_rate(" 2.5 ") == Decimal("2.5") and parse_fee_rate(".5") == Decimal("0.5")
+    assert parse_fee_rate(Decimal("1E+3")) == 1000  # a Decimal from Python is exact already
+    for bad in (2.5, True, "-1", "0", "abc", "1.0001", "NaN", "Infinity", None, "1e3", "1E3", "2.5e0",
+                "+2", "1_000", "١٢", "０.５", "", "."):
         with pytest.raises(InvalidInputError):
             parse_fee_rate(bad)
+    with pytest.raises(InvalidInputError, match="exponent"):
+        parse_fee_rate("1e3", "--fee-rate")
     with pytest.raises(InvalidInputError, match="guard"):
         check_fee_rate(Decimal(1001), {})
+    assert check_fee_rate(Decimal(1000), {}) == 1000  # the limit itself is allowed
+    with pytest.raises(InvalidInputError) as guard:
+        check_fee_rate(Decimal(5000), {}, what="--fee-rate", where="[chains.bitcoin.regtest]")
+    assert str(guard.value) == (
+        "--fee-rate 5000 sat/vB is above the guard against absurd fees, at most 1000 sat/vB "
+        "(max_fee_rate in [chains.bitcoin.regtest]; raise it there if you mean this rate)"
+    )
+    with pytest.raises(InvalidInputError, match=r"at most 20 sat/vB \(max_fee_rate"):
+        check_fee_rate(Decimal(21), {"max_fee_rate": "20"})
     assert check_fee_rate(Decimal(5000), {"max_fee_rate": 10000}) == 5000
     with pytest.raises(InvalidInputError, match="minimum relay"):
         check_fee_rate(Decimal("0.5"), {})

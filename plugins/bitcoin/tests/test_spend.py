@@ -219,3 +219,29 @@ def test_library_callers_may_pass_utxos_as_a_list(btc: Any, sender: Any, chainsi
     with pytest.raises(InvalidInputError):
         btc.prepare(TransferRequest(sender, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", 50_000,
                                     options={"utxos": 42, "fee_rate": 1}), "regtest", ChainEndpoint())
+
+
+@pytest.mark.parametrize(
+    "options,fragment",
+    [
+        ({"feerate": "2"}, "unknown Bitcoin option(s): feerate (Bitcoin takes: utxos, fee_rate, conf_target, no_rbf)"),
+        ({"memo": "hi", "nonce": 1}, "unknown Bitcoin option(s): memo, nonce"),
+        ({"conf_target": 2}, "give one of them"),
+        ({"no_rbf": "yes"}, "no_rbf option must be true or false"),
+    ],
+)
+def test_library_options_are_checked(prepare_spend: Any, options: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        prepare_spend(**options)
+    assert fragment in str(info.value)
+
+
+def test_conf_target_parsing() -> None:
+    from chainsig_bitcoin.options import parse_conf_target, parse_spend_options
+
+    assert parse_conf_target(1) == 1 and parse_conf_target("1008") == 1008  # text from a merged CLI option
+    for bad in (0, -3, 1009, True, "x", "٣", 2.0):
+        with pytest.raises(InvalidInputError, match="1 to 1008"):
+            parse_conf_target(bad)
+    assert parse_spend_options({"conf_target": 3, "no_rbf": True}).conf_target == 3
+    assert parse_spend_options({}).rbf and parse_spend_options({}).fee_rate is None

@@ -9,11 +9,11 @@ from typing import Any
 from .chain import Chain
 from .config import Config, load_config
 from .derive import derive_address, resolve_chain_network
-from .errors import InvalidInputError, SignatureVerificationError
+from .errors import InvalidInputError, SignatureVerificationError, UnknownNameError
 from .plugins import get_chain
 from .signatures import Signature, verify_signature
 from .signers import Signer, SignRequest, SignResult, get_signer
-from .types import ChainEndpoint, Prepared, Receipt, SignedTx, TransferRequest
+from .types import ChainEndpoint, DerivedAccount, Prepared, Receipt, SignedTx, TransferRequest
 
 
 def chain_endpoint(
@@ -245,22 +245,64 @@ async def sign_async(
             await signer.aclose()
 
 
-def finalize_bundle(prepared: Prepared, signatures: Sequence[Signature]) -> SignedTx:
+def finalize_bundle(prepared: Prepared, signatures: Sequence[Signature], config: Config | None = None) -> SignedTx:
     """Finalize an unsigned bundle with externally obtained signatures (air-gapped flow).
 
-    Every signature is verified against the bundle's sender key before the chain sees it.
+    Every signature is verified against the bundle's sender key before the chain sees it, and
+    that key is checked to be the one the bundle's (network, account, path, domain) derives
+    (:func:`check_sender_key`).
 
     Raises
     ------
     InvalidInputError
-        If the number of signatures differs from the number of payloads.
+        If the number of signatures differs from the number of payloads, or the sender key is
+        not the one its account derives (an edited bundle).
     SignatureVerificationError
     """
-
+    if not isinstance(prepared, Prepared):
+        raise InvalidInputError(f"finalize_bundle needs a Prepared bundle, not {type(prepared).__name__}")
+    if isinstance(signatures, (str, bytes)) or not isinstance(signatures, Sequence):
+        raise InvalidInputError("signatures must be a sequence of Signature, one per payload")
+    check_sender_key(prepared.sender, config)
     if len(signatures) != len(prepared.payloads):
         raise InvalidInputError(
             f"the bundle has {len(prepared.payloads)} payload(s) but {len(signatures)} signature(s) were given"
         )
     for payload, signature in zip(prepared.payloads, signatures, strict=True):
+        if not isinstance(signature, Signature):
+            raise InvalidInputError(f"signatures must be Signature objects, not {type(signature).__name__}")
         verify_signature(prepared.sender.public_key, payload.data, signature)
     return get_chain(prepared.chain).finalize(prepared, signatures)
+
+
+def check_sender_key(sender: DerivedAccount, config: Config | None = None) -> None:
+    """Check that ``sender.public_key`` is what its network's root key derives for its account,
+    path and domain — a bundle whose account, path, network or domain was edited after
+    ``prepare`` is refused instead of finalized under a misleading name.
+
+    Nothing is compared when the network or that domain's root key is not known here (an
+    offline machine without the devnet's config): the signatures are still verified against
+    the key.
+
+    Raises
+    ------
+    InvalidInputError
+        When the keys differ.
+    """
+    from .kdf import derive_public_key
+
+    try:
+        root = (config or load_config()).network(sender.network).root_public_key(sender.domain_id)
+    except UnknownNameError:
+        return
+    if root.curve is not sender.public_key.curve:
+        raise InvalidInputError(
+            f"the bundle's sender key is {sender.public_key.curve.value}, but domain {sender.domain_id} "
+            f"of network {sender.network!r} is {root.curve.value}: the bundle was edited"
+        )
+    if derive_public_key(root, sender.account_id, sender.path) != sender.public_key:
+        raise InvalidInputError(
+            f"the bundle's sender key is not the key {sender.account_id} derives at path {sender.path!r} "
+            f"in domain {sender.domain_id} on {sender.network}: the bundle was edited after prepare, "
+            "or the network's root key is not the one it was prepared under"
+        )

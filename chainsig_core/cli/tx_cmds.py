@@ -8,7 +8,7 @@ import click
 
 from ..config import load_config
 from ..derive import derive_address, resolve_chain_network
-from ..errors import InvalidInputError
+from ..errors import ChainsigError, InvalidInputError
 from ..flow import chain_endpoint, finalize_bundle, prepare as prepare_flow, send as send_flow, sign_prepared
 from ..keys import MAX_DOMAIN_ID
 from ..payloads import parse_payload_hex
@@ -125,7 +125,12 @@ def finalize(ctx: click.Context, bundle: str, signatures_file: str | None, sign_
         raw = read_json_file(signatures_file, "signatures file")  # type: ignore[arg-type]
         if not isinstance(raw, list):
             raise InvalidInputError("the signatures file must hold a JSON list, one entry per payload")
-        signatures = [_signature_item(item) for item in raw]
+        signatures = []
+        for number, item in enumerate(raw, 1):
+            try:
+                signatures.append(_signature_item(item))
+            except ChainsigError as exc:
+                raise InvalidInputError(f"signatures file, entry {number}: {exc}") from None
     signed = finalize_bundle(prepared, signatures)
     write_json_file(output, signed.to_json())
 

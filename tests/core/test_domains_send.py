@@ -230,7 +230,7 @@ def test_domain_is_refused_where_it_has_no_meaning(run, added):
                 input=json.dumps({"chain": "fakechain", "account": ACCOUNT, "path": "p"}) + "\n")
     assert batch.exit_code != 0 and "--domain is for one account" in batch.stderr
     by_address = run("balance", "--chain", "fakechain", "--network", added, "--address", RECIPIENT, "--domain", "2")
-    assert by_address.exit_code != 0 and "not with --address" in by_address.stderr
+    assert by_address.exit_code != 0 and "give --address or the account's options, not both" in by_address.stderr
     dev = run("send", "--network", "dev", "--chain", "fakechain", "--account", ACCOUNT, "--path", "p",
               "--to", RECIPIENT, "--amount", "1", "--domain", "2", "--dry-run")
     assert dev.exit_code != 0 and "network 'dev' has no domain 2" in dev.stderr

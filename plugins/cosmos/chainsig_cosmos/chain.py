@@ -84,13 +84,9 @@ class CosmosChain(Chain):
     # -- spending -----------------------------------------------------------------------------
 
     def cli_options(self) -> Sequence[ChainOption]:
-        return (
-            ChainOption("--account-number", "Cosmos: sender's account number (offline signing; with --sequence).", type=int),
-            ChainOption("--sequence", "Cosmos: sender's next sequence (offline signing; with --account-number).", type=int),
-            ChainOption("--gas-limit", "Cosmos: gas limit of the transaction (default 200000).", type=int),
-            ChainOption("--fee", "Cosmos: fee in base units of the chain's denom (default gas limit × gas price).", type=int),
-            ChainOption("--memo", "Cosmos: transaction memo (at most 256 characters)."),
-        )
+        from .options import cli_options
+
+        return cli_options()
 
     def prepare(self, request: Any, chain_network: str, rpc: ChainEndpoint) -> Prepared:
         """A bank ``MsgSend`` of ``request.amount`` to ``request.to``.
@@ -104,7 +100,9 @@ class CosmosChain(Chain):
         InvalidInputError, InvalidAddressError, InvalidAmountError, InsufficientFundsError, RpcError
         """
         from . import tx as cosmos_tx
+        from .options import refuse_unknown_options
 
+        refuse_unknown_options(request.options)  # another chain's option is never dropped silently
         if not isinstance(request, TransferRequest):
             raise InvalidInputError(f"{self.name} supports transfers only, not contract calls")
         self.check_chain_network(chain_network)

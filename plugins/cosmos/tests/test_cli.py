@@ -105,3 +105,25 @@ def test_errors_are_one_line(run, args, message) -> None:  # type: ignore[no-unt
     assert result.exit_code != 0
     assert message in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--account-number", "1", "--sequence", "0", "--nonce", "3", "--utxos", "x"],
+     "unknown Cosmos option(s): nonce, utxos (Cosmos takes: account_number, sequence, gas_limit, fee, memo)"),
+    (["--account-number", "1", "--sequence", "0", "--data", "0x00", "--fee-rate", "2", "--v0"],
+     "unknown Cosmos option(s): data, fee_rate, v0 (Cosmos takes: "),
+    (["--gas", "5", "--blockhash", "abc", "--max-fee", "1", "--conf-target", "2"],
+     "unknown Cosmos option(s): blockhash, conf_target, gas, max_fee (Cosmos takes: "),
+])
+def test_other_chains_options_are_refused(chainsig_config: Path, monkeypatch: pytest.MonkeyPatch, args, message) -> None:  # type: ignore[no-untyped-def]
+    """With every chain installed, the other chains' flags exist on ``send``/``prepare``: Cosmos
+    refuses them with one line instead of dropping them (review s3 item 4)."""
+    monkeypatch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
+    for command in ("send", "prepare"):
+        result = CliRunner().invoke(cli, [
+            command, "--network", "dev", "--chain", "cosmos", "--account", "alice.near", "--path", "p",
+            "--to", TO, "--amount", "1", *args,
+        ])
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and "Traceback" not in result.output
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -170,3 +170,17 @@ def test_bad_wait_settings_are_config_errors(cosmos_chain, signed_tx, cosmos_nod
     with pytest.raises(ConfigError, match=r"\[chains.cosmos.local\]"):
         cosmos_chain.broadcast(signed_tx, ChainEndpoint(cosmos_node.url, settings))
     assert cosmos_node.submitted == []  # nothing was sent
+
+
+@pytest.mark.parametrize("options", [{"nonce": 3}, {"feerate": "2", "memo": "m"}, {"utxos": "u.json"}])
+def test_unknown_options_are_refused_before_the_node_is_asked(  # type: ignore[no-untyped-def]
+    cosmos_chain, cosmos_node, sender, sender_address, endpoint, options
+) -> None:
+    from chainsig_core import InvalidInputError
+
+    cosmos_node.fund(sender_address, 5_000_000)
+    with pytest.raises(InvalidInputError, match=r"^unknown Cosmos option\(s\): ") as info:
+        cosmos_chain.prepare(TransferRequest(sender, TO, "2", options=options), "local", endpoint)
+    unknown = sorted(k for k in options if k != "memo")
+    assert str(info.value).startswith(f"unknown Cosmos option(s): {', '.join(unknown)} (Cosmos takes:")
+    assert cosmos_node.server.requests == []

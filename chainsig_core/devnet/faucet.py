@@ -32,7 +32,8 @@ def fund(description: dict[str, Any], chain: str, address: str, amount: str | in
                 "the devnet runs no Bitcoin node (none is installable from the package registries): "
                 "Bitcoin spends are built, signed and verified offline with --utxos"
             )
-        raise UnknownNameError(f"the devnet runs no node for chain {chain!r} (has: {', '.join(description.get('chains', {}))})")
+        running = ", ".join(description.get("chains", {})) or "none"
+        raise UnknownNameError(f"the devnet runs no node for chain {chain!r} (chain nodes: {running})")
     chain_obj = get_chain(chain)
     chain_network = endpoint["chain_network"]
     address = chain_obj.validate_address(address, chain_network)

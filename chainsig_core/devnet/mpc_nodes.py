@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import InvalidInputError
 from .processes import DevnetError, ServiceProcess, chainsig_argv, launch_service, stop_pid, wait_ready
 
 RUNNING_TIMEOUT = 180.0
@@ -45,12 +46,12 @@ def check_parameters(nodes: int, threshold: int) -> None:
 
     Raises
     ------
-    DevnetError
+    InvalidInputError
     """
     if threshold < 2:
-        raise DevnetError("the threshold K must be at least 2 (one node alone must not sign)")
+        raise InvalidInputError("the threshold K must be at least 2 (one node alone must not sign)")
     if 2 * threshold - 1 > nodes:
-        raise DevnetError(f"robust ECDSA with K = {threshold} needs at least {2 * threshold - 1} nodes, got {nodes}")
+        raise InvalidInputError(f"robust ECDSA with K = {threshold} needs at least {2 * threshold - 1} nodes, got {nodes}")
 
 
 def write_genesis(path: Path, nodes: int, threshold: int) -> list[dict[str, Any]]:

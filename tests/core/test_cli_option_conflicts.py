@@ -48,3 +48,14 @@ def test_rpc_url_must_be_http_with_a_host_and_is_never_echoed(run, url, detail):
 def test_a_good_rpc_url_reaches_the_chain(run):
     result = run("balance", "--chain", "fakechain", "--address", ADDRESS, "--rpc-url", " https://rpc.example/ ")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("nodes, threshold, message", [
+    ("2", "5", "robust ECDSA with K = 5 needs at least 9 nodes, got 2"),
+    ("4", "3", "robust ECDSA with K = 3 needs at least 5 nodes, got 4"),
+])
+def test_devnet_parameters_no_network_could_run_are_invalid_input(run, tmp_path, nodes, threshold, message):
+    result = run("devnet", "up", "--data-dir", str(tmp_path / "dn"), "--nodes", nodes, "--threshold", threshold)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {message}"
+    assert not (tmp_path / "dn" / "devnet.json").exists()

@@ -64,7 +64,8 @@ def new_parameters_proposal(state: Any, add: Sequence[str], remove: Sequence[str
     Raises
     ------
     InvalidInputError
-        If the contract is not Running, an account to remove is unknown, or one to add exists.
+        If the contract is not Running, an account to remove is unknown, one to add exists, or
+        a threshold does not fit the new participant count.
     """
     running = state.get("Running") if isinstance(state, dict) else None
     if running is None:
@@ -83,6 +84,13 @@ def new_parameters_proposal(state: Any, add: Sequence[str], remove: Sequence[str
         kept.append([account, next_id, {"url": url, "tls_public_key": key}])
         next_id += 1
     n = len(kept)
+    # The contract refuses these too, but only after the vote's transaction has cost gas.
+    if threshold is not None and not governance_threshold(n) <= threshold <= n:
+        raise InvalidInputError(f"--threshold {threshold}: with {n} participants the governance threshold "
+                                f"must be from {governance_threshold(n)} (60 %, NEAR's rule) to {n}")
+    for domain, k in sorted(domain_thresholds.items()):
+        if k > n:
+            raise InvalidInputError(f"--domain-threshold {domain}={k}: more than the {n} participants")
     cancelled = running.get("previously_cancelled_resharing_epoch_id")
     epoch = max(running["keyset"]["epoch_id"], cancelled if cancelled is not None else 0) + 1
     return {"prospective_epoch_id": epoch, "proposal": {

@@ -170,3 +170,16 @@ def test_vote_add_domains_without_a_reachable_contract_is_one_error(chainsig, tm
     assert result.exit_code != 0
     assert result.output.startswith("error: ") and result.output.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("threshold", "domain_thresholds", "message"), [
+    (99, {}, "--threshold 99: with 5 participants the governance threshold must be from 3"),
+    (2, {}, "must be from 3 .* to 5"),
+    (None, {0: 6}, "--domain-threshold 0=6: more than the 5 participants"),
+])
+def test_thresholds_that_cannot_fit_are_refused_before_any_vote(threshold: int | None,
+                                                                domain_thresholds: dict[int, int],
+                                                                message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        new_parameters_proposal(running(), [], [], threshold, domain_thresholds)
+    assert new_parameters_proposal(running(), [], [], 5, {0: 5})["proposal"]["parameters"]["threshold"] == 5

@@ -16,6 +16,13 @@ from chainsig_core.errors import InvalidAmountError, InvalidInputError
 
 GWEI_DECIMALS = 9
 MAX_GAS = 2**64 - 1
+#: Intrinsic gas of any transaction (a plain transfer costs exactly this).
+MIN_GAS = 21000
+MAX_CHAIN_ID = 2**64 - 1
+#: A nonce of 2^64 - 1 is invalid (EIP-2681), so the last usable one is 2^64 - 2.
+MAX_NONCE = 2**64 - 2
+
+KNOWN_OPTIONS = ("nonce", "gas", "max_fee", "priority_fee", "gas_price", "legacy", "data", "chain_id", "token_decimals")
 
 
 @dataclass(frozen=True)
@@ -61,12 +68,14 @@ def parse_overrides(options: Mapping[str, Any]) -> TxOverrides:
     Raises
     ------
     InvalidInputError, InvalidAmountError
-        For an unknown option or a malformed value.
+        For an unknown option (one of another chain: ``unknown EVM option(s): memo, utxos (EVM
+        takes: …)``, the wording every chainsig plugin uses) or a malformed value.
     """
-    known = {"nonce", "gas", "max_fee", "priority_fee", "gas_price", "legacy", "data", "chain_id", "token_decimals"}
-    unknown = set(options) - known
+    unknown = sorted(str(key) for key in options if key not in KNOWN_OPTIONS)
     if unknown:
-        raise InvalidInputError(f"unknown EVM option(s): {', '.join(sorted(unknown))}")
+        raise InvalidInputError(
+            f"unknown EVM option(s): {', '.join(unknown)} (EVM takes: {', '.join(KNOWN_OPTIONS)})"
+        )
     gas_price = _fee(options.get("gas_price"), "--gas-price")
     legacy = bool(options.get("legacy")) or gas_price is not None
     max_fee = _fee(options.get("max_fee"), "--max-fee")
@@ -75,15 +84,11 @@ def parse_overrides(options: Mapping[str, Any]) -> TxOverrides:
         raise InvalidInputError("--max-fee/--priority-fee are EIP-1559 fees: use --gas-price with --legacy")
     if max_fee is not None and priority_fee is not None and priority_fee > max_fee:
         raise InvalidInputError("--priority-fee must not exceed --max-fee")
-    gas = _count(options.get("gas"), "--gas", MAX_GAS)
-    if gas is not None and gas < 21000:
-        raise InvalidInputError("--gas must be at least 21000, the cost of any transaction")
+    gas = _count(options.get("gas"), "--gas", MAX_GAS, MIN_GAS, f" ({MIN_GAS} is the cost of any transaction)")
     token_decimals = _count(options.get("token_decimals"), "--token-decimals", 255)
-    chain_id = _count(options.get("chain_id"), "--chain-id", 2**64 - 1)
-    if chain_id == 0:
-        raise InvalidInputError("--chain-id must be positive")
+    chain_id = _count(options.get("chain_id"), "--chain-id", MAX_CHAIN_ID, 1)
     return TxOverrides(
-        nonce=_count(options.get("nonce"), "--nonce", 2**64 - 2),
+        nonce=_count(options.get("nonce"), "--nonce", MAX_NONCE),
         gas=gas,
         max_fee=max_fee,
         priority_fee=priority_fee,
@@ -115,22 +120,25 @@ def parse_data(value: object) -> bytes | None:
 
 
 def _fee(value: object, flag: str) -> int | None:
+    """A fee per gas: decimal gwei (``"30"``, ``"1.5"``, ``"30gwei"``), ``"…wei"``, or int wei."""
     if value is None:
         return None
     try:
-        # "gwei" ends in "wei": strip it here, or to_base_units would read "30gwei" as wei.
-        if isinstance(value, str) and value.strip().lower().endswith("gwei"):
-            return to_base_units(value.strip()[:-4], GWEI_DECIMALS)
-        return to_base_units(value, GWEI_DECIMALS, base_unit="wei")  # type: ignore[arg-type]
+        return to_base_units(value, GWEI_DECIMALS, base_unit="wei", symbol="gwei")  # type: ignore[arg-type]
     except InvalidAmountError as exc:
-        raise InvalidAmountError(f"{flag}: {exc}") from None
+        # core words it for amounts ("amount '0.1' has more than 9 decimals, the precision of
+        # gwei"): name the option instead of "amount".
+        text = str(exc)
+        text = f"{flag} {text[len('amount '):]}" if text.startswith("amount '") else f"{flag}: {text}"
+        raise InvalidAmountError(text) from None
 
 
-def _count(value: object, flag: str, maximum: int) -> int | None:
+def _count(value: object, flag: str, maximum: int, minimum: int = 0, why: str = "") -> int | None:
+    """A whole number from ``minimum`` to ``maximum``; text (a merged CLI option) must be ASCII digits."""
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise InvalidInputError(f"{flag} must be a whole number from 0 to {maximum}")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidInputError(f"{flag} must be a whole number from {minimum} to {maximum}{why}, got {value!r}")
     return value

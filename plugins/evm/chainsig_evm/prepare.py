@@ -75,6 +75,8 @@ def prepare_request(chain: EvmChain, request: ChainRequest, chain_network: str, 
     """:meth:`EvmChain.prepare` (see there)."""
     chain.check_chain_network(chain_network)
     overrides = parse_overrides(request.options)
+    if overrides.token_decimals is not None and not (isinstance(request, TransferRequest) and request.token is not None):
+        raise InvalidInputError("--token-decimals gives an ERC-20 token's decimals: it goes with --token")
     sender = address_from_public_key(request.sender.public_key)
     check_request(chain, request)  # the user's mistakes first, before any node is asked
     rpc = LazyRpc(endpoint)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from chainsig_core.errors import ChainError, InsufficientFundsError, RpcError
+from chainsig_core.errors import ChainError, InsufficientFundsError, InvalidInputError, RpcError
 from chainsig_core.types import ChainEndpoint
 
 if TYPE_CHECKING:
@@ -37,6 +37,35 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}" if parts.netloc else "<rpc url>"
 
 
+def check_rpc_url(url: str) -> str:
+    """``url`` if it is an ``http(s)://host…`` URL web3's HTTP provider can use.
+
+    Messages quote at most the scheme — never the rest, which may hold a user, a password or
+    an API key.
+
+    Raises
+    ------
+    InvalidInputError
+    """
+    where = "(--rpc-url, or rpc_url in the config)"
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        _ = parts.port  # raises ValueError for a port that is not a number in 0..65535
+    except ValueError:
+        raise InvalidInputError(f"the EVM RPC URL is not a valid URL {where}") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not host:
+            raise InvalidInputError(f"the EVM RPC URL names no host after {scheme}:// {where}")
+        return url.strip()
+    if scheme and "://" in url:
+        raise InvalidInputError(
+            f"the EVM RPC URL has scheme {scheme!r}: chainsig talks to EVM nodes over http:// or https:// {where}"
+        )
+    raise InvalidInputError(f"the EVM RPC URL is not a URL: it does not start with http:// or https:// {where}")
+
+
 class EvmRpc:
     """JSON-RPC calls to one node through web3.py.
 
@@ -50,11 +79,14 @@ class EvmRpc:
     ------
     RpcError
         On construction, when the endpoint has no URL.
+    InvalidInputError
+        On construction, when the URL is not an ``http(s)://`` URL (see :func:`check_rpc_url`).
     """
 
     def __init__(self, endpoint: ChainEndpoint) -> None:
         if not endpoint.url:
             raise RpcError("no RPC URL for this chain network: pass --rpc-url or set it in the config")
+        url = check_rpc_url(endpoint.url)
         from web3 import Web3
 
         from web3.providers.rpc.utils import ExceptionRetryConfiguration
@@ -68,10 +100,10 @@ class EvmRpc:
             retries=int(settings.get("retries", DEFAULT_RETRIES)),
             backoff_factor=RETRY_BACKOFF,
         )
-        self.url = endpoint.url
-        self.where = redact_url(endpoint.url)
+        self.url = url
+        self.where = redact_url(url)
         self.w3: Web3 = Web3(
-            Web3.HTTPProvider(endpoint.url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
+            Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry)
         )
 
     # -- plumbing --------------------------------------------------------------------------
@@ -91,6 +123,10 @@ class EvmRpc:
         except (TransactionNotFound, TimeExhausted):
             raise  # "not yet": the caller decides
         except OSError as exc:  # requests' ConnectionError/Timeout are OSErrors
+            from requests.exceptions import InvalidSchema, InvalidURL, MissingSchema
+
+            if isinstance(exc, InvalidURL | MissingSchema | InvalidSchema):  # what check_rpc_url cannot see
+                raise InvalidInputError(f"the EVM RPC URL {self.where} is not a valid URL ({what})") from None
             raise RpcError(f"cannot reach the EVM node at {self.where} ({what}): {_reason(exc)}") from None
         except ContractLogicError as exc:
             raise ChainError(f"{what}: the call reverted: {_rpc_message(exc)}") from None

@@ -27,6 +27,8 @@ EIP1559 = 2
 
 _COMMON_INT_FIELDS = ("chainId", "nonce", "value", "gas")
 _FEE_FIELDS = {LEGACY: ("gasPrice",), EIP1559: ("maxFeePerGas", "maxPriorityFeePerGas")}
+#: EIP-2718 type bytes eth-account decodes: access list, EIP-1559, blob, set-code.
+_TYPED_TRANSACTION_TYPES = (1, 2, 3, 4)
 
 
 class EvmTxJSON(TypedDict, total=False):
@@ -144,8 +146,10 @@ def recover_sender(raw: bytes) -> str:
 
     try:
         return str(Account.recover_transaction(raw))
-    except Exception as exc:  # eth-keys/rlp raise a variety of types for garbage
-        raise SignatureVerificationError(f"cannot recover the transaction's sender: {type(exc).__name__}") from None
+    except Exception:  # eth-keys/rlp raise a variety of types for garbage
+        raise SignatureVerificationError(
+            "cannot recover the transaction's sender: its signature (v, r, s) is missing or invalid"
+        ) from None
 
 
 def transaction_hash(raw: bytes) -> str:
@@ -166,8 +170,16 @@ def decode_signed(raw: bytes) -> dict[str, Any]:
     from eth_account.typed_transactions import TypedTransaction
     from hexbytes import HexBytes
 
+    if not raw:
+        raise InvalidInputError("not a signed EVM transaction: the raw bytes are empty")
+    if raw[0] <= 0x7F and raw[0] not in _TYPED_TRANSACTION_TYPES:
+        raise InvalidInputError(
+            f"not a signed EVM transaction: it starts with 0x{raw[0]:02x}, which is no EVM transaction type "
+            "(a legacy transaction starts with an RLP list byte 0xc0-0xff, a typed one with 0x01-0x04)"
+        )
+    kind = "legacy" if raw[0] > 0x7F else f"type-{raw[0]}"
     try:
-        if raw and raw[0] <= 0x7F:
+        if raw[0] <= 0x7F:
             typed = TypedTransaction.from_bytes(HexBytes(raw))
             fields = dict(typed.as_dict())
             fields["type"] = typed.transaction_type
@@ -177,5 +189,8 @@ def decode_signed(raw: bytes) -> dict[str, Any]:
         fields["chainId"], _ = extract_chain_id(legacy.v)
         fields["type"] = LEGACY
         return fields
-    except Exception as exc:  # rlp raises its own hierarchy for garbage
-        raise InvalidInputError(f"not a signed EVM transaction: {type(exc).__name__}") from None
+    except Exception:  # rlp and eth-account raise a variety of types for garbage
+        raise InvalidInputError(
+            f"not a signed EVM transaction: its {len(raw)}-byte raw does not decode as a signed {kind} transaction "
+            "(truncated or altered raw, or an unsigned one?)"
+        ) from None

@@ -71,6 +71,19 @@ def test_signed_tx_checks_before_sending(prepared, chainsig_dev_signer) -> None:
         base.broadcast(replace(signed, raw=signed.raw[2:]), NOWHERE)
     with pytest.raises(InvalidInputError, match="not a signed EVM transaction"):
         base.broadcast(replace(signed, raw="0x02c0ffee"), NOWHERE)
+    # what eth-account raises for each (TypeError, rlp errors …) never reaches the user as a class name
+    for raw, message in [
+        ("0x00", "it starts with 0x00, which is no EVM transaction type"),
+        ("0x7f01", "it starts with 0x7f, which is no EVM transaction type"),
+        ("0x", "the raw bytes are empty"),
+        ("0x02c0ffee", "its 4-byte raw does not decode as a signed type-2 transaction"),
+        (signed.raw[:-4], "raw does not decode as a signed type-2 transaction (truncated or altered raw"),
+        ("0xc0", "its 1-byte raw does not decode as a signed legacy transaction"),
+    ]:
+        with pytest.raises(InvalidInputError) as info:
+            base.broadcast(replace(signed, raw=raw), NOWHERE)
+        assert str(info.value).startswith("not a signed EVM transaction: ") and message in str(info.value)
+        assert "Error" not in str(info.value)
     with pytest.raises(InvalidInputError, match="for chain 'base'"):
         get_chain("ethereum").broadcast(signed, NOWHERE)
     with pytest.raises(InvalidInputError):

@@ -162,6 +162,18 @@ def test_bad_recipient(chainsig_config) -> None:
         ({**OFFLINE, "data": "0xzz"}, "hex"),
         ({**OFFLINE, "gas_price": "1"}, "--gas-price"),
         ({**OFFLINE, "colour": "red"}, "unknown EVM option"),
+        ({**OFFLINE, "memo": "hi", "utxos": "u.json"}, r"^unknown EVM option\(s\): memo, utxos \(EVM takes: nonce, gas, "),
+        ({**OFFLINE, "gas": -5}, r"^--gas must be a whole number from 21000 to 18446744073709551615 \(21000 is the cost of any transaction\), got -5$"),
+        ({**OFFLINE, "gas": 0}, r"from 21000 to"),
+        ({**OFFLINE, "gas": "-5"}, r"from 21000 to .*got '-5'"),
+        ({**OFFLINE, "chain_id": 0}, r"^--chain-id must be a whole number from 1 to "),
+        ({**OFFLINE, "nonce": -1}, r"^--nonce must be a whole number from 0 to 18446744073709551614, got -1$"),
+        ({**OFFLINE, "token_decimals": 6}, r"^--token-decimals gives an ERC-20 token's decimals: it goes with --token$"),
+        ({**OFFLINE, "max_fee": "0.0000000001"}, r"^--max-fee '0.0000000001' has more than 9 decimals, the precision of gwei$"),
+        ({**OFFLINE, "priority_fee": "0.0000000001"}, r"^--priority-fee '0.0000000001' has more than 9 decimals, the precision of gwei$"),
+        ({"nonce": 1, "gas": 21000, "gas_price": "1.0000000001"}, r"^--gas-price '1.0000000001' has more than 9 decimals, the precision of gwei$"),
+        ({**OFFLINE, "max_fee": "1e3"}, r"^--max-fee '1e3' is not a decimal number of gwei or a whole number of wei$"),
+        ({**OFFLINE, "max_fee": 1.5}, r"^--max-fee: amounts must be exact"),
         ({**OFFLINE, "chain_id": 1}, "contradicts"),
     ],
 )
@@ -227,3 +239,53 @@ def test_sender_must_be_secp256k1(chainsig_config) -> None:
     ed_key = PublicKey.from_near_string("ed25519:GLLMegupbxhukwpfExph4xU2yRRyJJeeHf7kGkEE32mE")
     with pytest.raises(InvalidKeyError):
         _prepare(TransferRequest(DerivedAccount("dev", "dev.near", "p", ed_key), RECIPIENT, "0.01", options=dict(OFFLINE)))
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--utxos", "u.json", "--memo", "hi"], "unknown EVM option(s): memo, utxos (EVM takes: nonce, gas, max_fee,"),
+        (["--fee-rate", "2", "--blockhash", "abc", "--v0"], "unknown EVM option(s): blockhash, fee_rate, v0 ("),
+        (["--gas", "-5"], "--gas must be a whole number from 21000 to 18446744073709551615 (21000 is the cost of any transaction), got -5"),
+        (["--max-fee", "0.0000000001"], "--max-fee '0.0000000001' has more than 9 decimals, the precision of gwei"),
+        (["--token-decimals", "6"], "--token-decimals gives an ERC-20 token's decimals: it goes with --token"),
+    ],
+)
+def test_cli_option_mistakes_are_one_line_before_any_node(chainsig_config, args, needle) -> None:
+    from click.testing import CliRunner
+
+    from chainsig_core.cli import cli
+
+    offline = {"--nonce": "4", "--gas": "21000", "--max-fee": "0.05", "--priority-fee": "0.001", "--rpc-url": "http://127.0.0.1:9"}
+    extra: list[str] = []
+    for i, arg in enumerate(args):
+        if not arg.startswith("--"):
+            continue
+        value = args[i + 1] if i + 1 < len(args) and not args[i + 1].startswith("--") else None
+        if arg in offline and value is not None:
+            offline[arg] = value  # replace a value the offline prepare needs
+        else:
+            extra += [arg] if value is None else [arg, value]
+    argv = ["prepare", "--chain", "base", "--network", "mainnet", "--account", "alice.near", "--path", "evm-1",
+            "--to", RECIPIENT, "--amount", "0.5", *(x for pair in offline.items() for x in pair), *extra]
+    out = CliRunner().invoke(cli, argv)
+    assert out.exit_code == 2, out.output
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("error: " + needle), out.stderr
+
+
+def test_cli_broadcast_of_a_raw_that_is_no_transaction(chainsig_config, tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from chainsig_core.cli import cli
+
+    signed = tmp_path / "signed.json"
+    signed.write_text(json.dumps({"chain": "ethereum", "chain_network": "sepolia", "raw": "0x00", "tx_hash": "0x" + "00" * 32}))
+    out = CliRunner().invoke(cli, ["broadcast", str(signed), "--rpc-url", "http://127.0.0.1:9"])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.splitlines() == [
+        "error: not a signed EVM transaction: it starts with 0x00, which is no EVM transaction type "
+        "(a legacy transaction starts with an RLP list byte 0xc0-0xff, a typed one with 0x01-0x04)"
+    ]

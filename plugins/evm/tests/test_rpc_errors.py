@@ -73,3 +73,50 @@ def test_user_mistakes_come_before_node_errors(chainsig_config, to, amount, toke
     request = TransferRequest(sender, to, amount, token=token)
     with pytest.raises(InvalidInputError, match=error):
         get_chain("ethereum").prepare(request, "sepolia", ChainEndpoint(url="http://127.0.0.1:9"))
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "the EVM RPC URL is not a URL: it does not start with http:// or https://"),
+        ("localhost:8545", "the EVM RPC URL is not a URL: it does not start with http:// or https://"),
+        ("alice:s3cret@node.example", "the EVM RPC URL is not a URL: it does not start with http:// or https://"),
+        ("ftp://x", "the EVM RPC URL has scheme 'ftp': chainsig talks to EVM nodes over http:// or https://"),
+        ("ws://alice:s3cret@node.example/v3/KEY123", "the EVM RPC URL has scheme 'ws': "),
+        ("http://", "the EVM RPC URL names no host after http://"),
+        ("https://alice:s3cret@[::1/v3/KEY123", "the EVM RPC URL is not a valid URL"),
+        ("http://node.example:99999/KEY123", "the EVM RPC URL is not a valid URL"),
+    ],
+)
+def test_invalid_rpc_urls_are_named_as_such(chainsig_config, url: str, message: str) -> None:
+    """Not 'cannot reach … MissingSchema': the URL itself is wrong. Credentials, paths and keys
+    in it are never echoed (review s3 item 13)."""
+    from chainsig_core import InvalidInputError
+
+    chain = get_chain("ethereum")
+    address = "0x8c1b89208cf2d35cd59c2820b5cb22ca5937a130"
+    for attempt in (
+        lambda: _prepare(url),
+        lambda: chain.balance(address, "mainnet", ChainEndpoint(url=url)),
+    ):
+        with pytest.raises(InvalidInputError) as info:
+            attempt()
+        text = str(info.value)
+        assert text.startswith(message) and text.endswith("(--rpc-url, or rpc_url in the config)")
+        assert not any(secret in text for secret in ("alice", "s3cret", "KEY123", "notaurl", "localhost"))
+
+
+def test_invalid_rpc_url_on_the_command_line(chainsig_config) -> None:
+    """Core checks --rpc-url itself now; whichever layer answers, it is one line about the URL."""
+    from click.testing import CliRunner
+
+    from chainsig_core.cli import cli
+
+    for url in ("notaurl", "ftp://x", "ftp://alice:s3cret@x/KEY123"):
+        result = CliRunner().invoke(cli, [
+            "balance", "--chain", "ethereum", "--address", "0x8c1b89208cf2d35cd59c2820b5cb22ca5937a130", "--rpc-url", url,
+        ])
+        assert result.exit_code == 2, result.output
+        (line,) = result.stderr.splitlines()
+        assert "URL" in line and "http:// or https://" in line
+        assert not any(bad in line for bad in ("cannot reach", "Schema", "alice", "s3cret", "KEY123", "notaurl"))

@@ -87,6 +87,9 @@ class Chain(ABC):
         The native asset, its decimals and the base unit's name (``"ETH"``, 18, ``"wei"``).
     ``default_rpc_urls``
         Public endpoints per chain network, used when the config names none (data, not logic).
+    ``settings_keys``
+        Extra keys this chain reads from its ``[chains.<name>.<chain network>]`` config tables,
+        besides those core knows (docs/configuration.md); any other key there is refused.
     """
 
     name: str
@@ -98,6 +101,7 @@ class Chain(ABC):
     decimals: int = 0
     base_unit: str = ""
     default_rpc_urls: Mapping[str, str] = {}
+    settings_keys: frozenset[str] = frozenset()
 
     # -- addresses -------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..plugins import get_chains, plugin_errors, plugins as list_plugins
+from ..config import load_config
+from ..plugins import get_chains, no_chains_message, plugins as list_plugins
 from .common import json_option
 from .output import emit_json, table
 
@@ -13,6 +14,7 @@ from .output import emit_json, table
 @json_option
 def chains(json_out: bool) -> None:
     """List the installed chains, their domains and chain networks."""
+    load_config()  # chains read their settings from it: a malformed config is reported here
     rows = [
         {
             "chain": c.name,
@@ -28,7 +30,7 @@ def chains(json_out: bool) -> None:
         emit_json(rows)
         return
     if not rows:
-        click.echo("no chains installed (pip install chainsig-evm chainsig-bitcoin chainsig-solana)")
+        click.echo(no_chains_message())
         return
     table(
         [(r["chain"], r["curve"], r["symbol"], ", ".join(r["chain_networks"])) for r in rows],
@@ -56,9 +58,7 @@ def plugins(ctx: click.Context, json_out: bool) -> None:
     table(
         [(i.name, i.distribution or "", i.version or "", "ok" if i.error is None else "FAILED") for i in infos],
         ("plugin", "distribution", "version", "status"),
-    )
-    for message in plugin_errors():
-        click.echo(message, err=True)
+    )  # a failed plugin's message was already printed by the group, when it loaded the plugins
 
 
 @plugins.command("new")

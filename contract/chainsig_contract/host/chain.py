@@ -23,7 +23,7 @@ from ..contract import ContractPanic, SignerContract, ViewEnv
 from . import gas
 from .ledger import InvalidTx, Ledger, tx_cost, validate_actions, validate_ids
 from .ids import derive_id
-from .runtime import Effects, Runtime, new_receipt, receipt_view
+from .runtime import Effects, Runtime, guard_call_args, new_receipt, receipt_view
 from .store import Store
 from .transactions import DecodedTx, TxDecodeError, decode_signed_transaction
 from .views import FINALITY_LAG, ZERO_HASH, b58, outcome_with_id
@@ -295,19 +295,31 @@ class Chain:
     # -- lookups ----------------------------------------------------------------------------
 
     def block(self, ref: dict[str, Any]) -> dict[str, Any] | None:
-        """A block record by ``{"finality"}``, ``{"block_id": height|hash}`` or ``{}``."""
+        """A block record by ``{"finality"}``, ``{"block_id": height|hash}`` or ``{}``.
+
+        ``None`` if there is no such block (a height beyond the head or SQLite's range, an
+        unknown hash).
+
+        Raises
+        ------
+        ValueError
+            A finality that is not NEAR's, or a block id that is neither a non-negative
+            height nor a hash string.
+        """
         assert self.head is not None
         if "block_id" in ref:
             block_id = ref["block_id"]
-            if isinstance(block_id, int) and not isinstance(block_id, bool):
-                return self.store.block_by_height(block_id)
-            if isinstance(block_id, str):
+            if isinstance(block_id, int) and not isinstance(block_id, bool) and block_id >= 0:
+                # Heights are u64 on NEAR; SQLite integers stop at 2**63 - 1 (none is that high).
+                return self.store.block_by_height(block_id) if block_id <= self.head["height"] else None
+            if isinstance(block_id, str) and block_id.isascii():
                 if block_id.isdigit():
-                    return self.store.block_by_height(int(block_id))
+                    return self.block({"block_id": int(block_id)})
                 return self.store.block_by_hash(block_id)
-            return None
+            raise ValueError("block_id must be a block height or a block hash")
         finality = ref.get("finality", "final")
-        lag = {"optimistic": 0, "near-final": 1, "final": FINALITY_LAG}.get(finality)
+        lag = {"optimistic": 0, "near-final": 1, "final": FINALITY_LAG}.get(finality) if isinstance(
+            finality, str) else None
         if lag is None:
             raise ValueError(f"unknown finality {str(finality)[:30]!r}")
         return self.store.block_by_height(max(self.head["height"] - lag, 0))
@@ -427,6 +439,7 @@ class Chain:
                              f"Contract code for contract ID #{account_id} has never been observed on the node")
         assert self.head is not None
         try:
+            guard_call_args(args)
             value = self.contract.view(method, args, ViewEnv(account_id, self.head["height"]))
         except ContractPanic as panic:
             message = ("wasm execution failed with error: FunctionCallError(ExecutionError("

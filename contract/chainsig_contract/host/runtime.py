@@ -22,8 +22,26 @@ import base58
 from ..contract import CallEnv, ContractPanic, SignerContract
 from . import gas
 from .ids import derive_id
+from .jsonlimits import MAX_JSON_DEPTH, nesting_exceeds
 from .ledger import ACCESS_KEY_NONCE_RANGE_MULTIPLIER, Ledger
 from .transactions import action_kind
+
+def guard_call_args(args: bytes) -> None:
+    """Refuse call arguments nested deeper than near-sdk (serde_json) would decode.
+
+    The contract decodes its arguments with Python's ``json``, which would hit the
+    interpreter's recursion limit on such input: the call must panic as it would on NEAR.
+
+    Raises
+    ------
+    ContractPanic
+        near-sdk's deserialization failure.
+    """
+    if nesting_exceeds(args):
+        from ..contract.rules import deserialize_error
+
+        raise deserialize_error(f"recursion limit exceeded (nested deeper than {MAX_JSON_DEPTH} levels)")
+
 
 SYSTEM_ACCOUNT = "system"
 _IMPLICIT = re.compile(r"[0-9a-f]{64}")
@@ -237,6 +255,7 @@ class Runtime:
             promise_result=None if promise_result is None else base64.b64decode(promise_result),
         )
         try:
+            guard_call_args(args)
             result = self.contract.call(method, args, env)
         except ContractPanic as panic:
             effects.logs.extend(panic.logs)

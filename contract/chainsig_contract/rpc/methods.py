@@ -28,6 +28,48 @@ from .errors import (
 
 Handler = Callable[[Any], Awaitable[Any]]
 
+U64_MAX = 2**64 - 1
+FINALITIES = ("optimistic", "near-final", "final")
+SYNC_CHECKPOINTS = ("genesis", "earliest_available")
+QUERY_REQUEST_TYPES = ("view_account", "view_code", "view_state", "view_access_key",
+                       "view_access_key_list", "call_function", "view_global_contract_code",
+                       "view_global_contract_code_by_account_id")
+"""nearcore's ``QueryRequest`` variants (its unknown-variant error lists them)."""
+SERVED_REQUEST_TYPES = ("view_account", "view_access_key", "view_access_key_list", "call_function")
+
+
+def args_error(reason: str) -> RpcFailure:
+    """nearcore's answer to params that do not deserialize: ``Failed parsing args: …``."""
+    return parse_error(f"Failed parsing args: {reason}")
+
+
+def _unknown_variant(value: str, expected: tuple[str, ...]) -> RpcFailure:
+    listed = ", ".join(f"`{v}`" for v in expected)
+    return args_error(f"unknown variant `{value[:40]}`, expected one of {listed}")
+
+
+def _is_crypto_hash(value: Any) -> bool:
+    """A base58 ``CryptoHash`` (32 bytes), as nearcore's block, chunk, receipt and tx ids."""
+    import base58
+
+    if not isinstance(value, str) or not value.isascii() or not 32 <= len(value) <= 44:
+        return False
+    try:
+        return len(base58.b58decode(value)) == 32
+    except ValueError:
+        return False
+
+
+def _u64(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= U64_MAX
+
+
+def _block_id(value: Any) -> int | str:
+    """nearcore's ``BlockId``: a u64 height or a ``CryptoHash`` (anything else: its parse error)."""
+    if _u64(value) or _is_crypto_hash(value):
+        return value
+    raise args_error("data did not match any variant of untagged enum BlockId")
+
 
 class RpcMethods:
     """Method name → coroutine; each raises :class:`RpcFailure` for NEAR's error answers.
@@ -84,17 +126,26 @@ class RpcMethods:
         return None
 
     def _block_ref(self, params: Any) -> dict[str, Any]:
+        """nearcore's ``BlockReference``, validated: ``{"block_id": id}`` or ``{"finality": f}``."""
         if isinstance(params, list):
             if len(params) != 1:
                 raise parse_error("block expects [block_id] or {finality | block_id}")
             params = {"block_id": params[0]}
         if not isinstance(params, dict):
             raise parse_error("params must be an object")
-        if "block_id" not in params and "finality" not in params and "sync_checkpoint" not in params:
-            raise parse_error("expected one of finality, block_id")
+        if "block_id" in params:
+            return {"block_id": _block_id(params["block_id"])}
+        if "finality" in params:
+            finality = params["finality"]
+            if not isinstance(finality, str) or finality not in FINALITIES:
+                raise _unknown_variant(str(finality), FINALITIES)
+            return {"finality": finality}
         if "sync_checkpoint" in params:
-            return {"block_id": 0} if params["sync_checkpoint"] == "genesis" else {"finality": "final"}
-        return params
+            checkpoint = params["sync_checkpoint"]
+            if not isinstance(checkpoint, str) or checkpoint not in SYNC_CHECKPOINTS:
+                raise _unknown_variant(str(checkpoint), SYNC_CHECKPOINTS)
+            return {"block_id": 0}  # the genesis block is never garbage-collected
+        raise parse_error("expected one of finality, block_id")
 
     def _find_block(self, params: Any) -> dict[str, Any]:
         ref = self._block_ref(params)
@@ -116,7 +167,9 @@ class RpcMethods:
             raise parse_error("chunk expects {chunk_id} or {block_id, shard_id}")
         if "chunk_id" in params:
             chunk_id = params["chunk_id"]
-            record = self.chain.store.block_by_chunk(chunk_id) if isinstance(chunk_id, str) else None
+            if not _is_crypto_hash(chunk_id):
+                raise args_error("chunk_id must be a base58 CryptoHash")
+            record = self.chain.store.block_by_chunk(chunk_id)
             if record is None:
                 raise handler_error("UNKNOWN_CHUNK", {"chunk_hash": str(chunk_id)[:64]},
                                     f"Chunk Missing (unavailable on the node): {str(chunk_id)[:64]}")
@@ -124,6 +177,8 @@ class RpcMethods:
         if "block_id" not in params:
             raise parse_error("chunk expects {chunk_id} or {block_id, shard_id}")
         shard = params.get("shard_id", 0)
+        if not _u64(shard):
+            raise args_error("shard_id must be a u64")
         record = self._find_block({"block_id": params["block_id"]})
         if shard != 0:
             raise handler_error("INVALID_SHARD_ID", {"shard_id": shard}, f"Shard id {shard} does not exist")
@@ -133,20 +188,28 @@ class RpcMethods:
         if isinstance(params, list) and params and params[0] is not None:
             self._find_block({"block_id": params[0]})
         elif isinstance(params, dict) and params.get("block_id") is not None:
-            self._find_block(params)
+            self._find_block({"block_id": params["block_id"]})
         return {"gas_price": str(gas.GAS_PRICE)}
 
     # -- query ---------------------------------------------------------------------------------
 
     async def query(self, params: Any) -> dict[str, Any]:
-        if not isinstance(params, dict) or not isinstance(params.get("request_type"), str):
+        if not isinstance(params, dict):
             raise parse_error("query expects an object with request_type")
+        if "request_type" not in params:
+            raise args_error("missing field `request_type`")
         kind = params["request_type"]
-        ref = {k: params[k] for k in ("finality", "block_id") if k in params} or {"finality": "optimistic"}
+        if not isinstance(kind, str) or kind not in QUERY_REQUEST_TYPES:
+            raise _unknown_variant(str(kind), QUERY_REQUEST_TYPES)
+        if kind not in SERVED_REQUEST_TYPES:
+            raise parse_error(f"request_type `{kind}` is not served by the devnet host "
+                              f"(it serves {', '.join(SERVED_REQUEST_TYPES)})")
+        ref = {k: params[k] for k in ("finality", "block_id", "sync_checkpoint") if k in params} or {
+            "finality": "optimistic"}
         block = self._find_block(ref)
         account_id = params.get("account_id")
         if not isinstance(account_id, str):
-            raise parse_error("query needs account_id")
+            raise args_error("missing field `account_id`" if account_id is None else "account_id must be a string")
         if not is_valid_account_id(account_id):
             raise handler_error("INVALID_ACCOUNT", _at(block, requested_account_id=account_id),
                                 f"Account ID {account_id[:70]} is invalid")
@@ -156,21 +219,21 @@ class RpcMethods:
             elif kind == "view_access_key":
                 key = params.get("public_key")
                 if not isinstance(key, str):
-                    raise parse_error("view_access_key needs public_key")
+                    raise args_error("missing field `public_key`" if key is None else "public_key must be a string")
                 result = self.chain.view_access_key(account_id, key)
             elif kind == "view_access_key_list":
                 result = self.chain.view_access_key_list(account_id)
             elif kind == "call_function":
                 method = params.get("method_name")
                 if not isinstance(method, str):
-                    raise parse_error("call_function needs method_name")
+                    raise args_error("missing field `method_name`" if method is None else "method_name must be a string")
                 try:
                     args = base64.b64decode(params.get("args_base64") or "", validate=True)
                 except (binascii.Error, ValueError, TypeError):
                     raise parse_error("args_base64 is not valid base64") from None
                 result = self.chain.call_function(account_id, method, args)
-            else:
-                raise parse_error(f"unknown request_type {kind[:40]!r}")
+            else:  # pragma: no cover - SERVED_REQUEST_TYPES lists the branches above
+                raise parse_error(f"request_type `{kind}` is not served by the devnet host")
         except QueryError as exc:
             raise handler_error(exc.name, _at(block, **exc.info), str(exc)) from None
         result.update(block_height=block["height"], block_hash=block["hash"])
@@ -234,13 +297,8 @@ class RpcMethods:
 
     @staticmethod
     def _hash_param(value: Any) -> str:
-        import base58
-
-        try:
-            if isinstance(value, str) and len(base58.b58decode(value)) == 32:
-                return value
-        except ValueError:
-            pass
+        if _is_crypto_hash(value):
+            return value
         raise parse_error("tx_hash must be a base58 CryptoHash")
 
     async def tx(self, params: Any) -> Any:
@@ -255,7 +313,9 @@ class RpcMethods:
         from ..host.runtime import receipt_view
 
         receipt_id = params.get("receipt_id") if isinstance(params, dict) else None
-        record = self.chain.receipt_record(receipt_id) if isinstance(receipt_id, str) else None
+        if not _is_crypto_hash(receipt_id):
+            raise args_error("receipt_id must be a base58 CryptoHash")
+        record = self.chain.receipt_record(receipt_id)
         if record is None:
             raise handler_error("UNKNOWN_RECEIPT", {"receipt_id": str(receipt_id)[:64]},
                                 f"Receipt with id {str(receipt_id)[:64]} has never been observed on this node")

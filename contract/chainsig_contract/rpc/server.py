@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import traceback
 from typing import Any
 
 from aiohttp import web
 
 from ..host.chain import Chain
+from ..host.jsonlimits import JsonBodyError, loads_bounded
 from .errors import RpcFailure, internal_error, method_not_found, parse_error
 from .methods import RpcMethods
 
@@ -103,6 +104,7 @@ class HostServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         request_id: Any = None
+        method_name = "request"
         try:
             if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
                 raise _too_large()
@@ -110,9 +112,11 @@ class HostServer:
             if len(body) > MAX_BODY_BYTES:
                 raise _too_large()
             try:
-                message = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                raise parse_error("request body is not valid JSON") from None
+                # Depth-bounded before parsing (nearcore's serde_json limit of 128): a deeply
+                # nested body is a parse error, not a RecursionError halfway through json.loads.
+                message = loads_bounded(body)
+            except JsonBodyError as exc:
+                raise parse_error(str(exc)) from None
             if not isinstance(message, dict):
                 raise parse_error("a JSON-RPC request must be an object (batches are not supported)")
             request_id = message.get("id")
@@ -120,6 +124,7 @@ class HostServer:
             if not isinstance(method, str):
                 raise parse_error("request has no method")
             handler = self.methods.table.get(method)
+            method_name = method[:40]
             if handler is None:
                 raise method_not_found(method[:100])
             result = await handler(message.get("params"))
@@ -127,8 +132,9 @@ class HostServer:
         except RpcFailure as failure:
             return web.json_response({"jsonrpc": "2.0", "id": _safe_id(request_id), "error": failure.body},
                                      status=failure.status)
-        except Exception as exc:  # never crash on a request
-            log.exception("internal error serving a JSON-RPC request")
+        except Exception as exc:  # never crash on a request; a bug here is the host's, not the client's
+            log.error("internal error serving JSON-RPC %r: %s", method_name, _one_line(exc))
+            log.debug("traceback of the internal error", exc_info=True)
             failure = internal_error(f"{type(exc).__name__}")
             return web.json_response({"jsonrpc": "2.0", "id": _safe_id(request_id), "error": failure.body},
                                      status=failure.status)
@@ -138,6 +144,14 @@ def _too_large() -> RpcFailure:
     failure = parse_error(f"request body is larger than {MAX_BODY_BYTES} bytes")
     failure.status = 413
     return failure
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message (file:line)`` of the innermost frame: one log line per failed request."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}{where}"
 
 
 def _safe_id(value: Any) -> Any:

@@ -233,3 +233,43 @@ def test_local_rpc_refuses_a_public_address(tmp_path) -> None:
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert "loopback only" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 5000 + b"]" * 5000,
+        b'{"a":' * 3000 + b"1" + b"}" * 3000,
+        b"[" * 20000,
+        b"[" * 129 + b"]" * 129,
+        b'{"jsonrpc":"2.0","id":1,"method":"getBalance","params":' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'[{"jsonrpc":"2.0","id":1,"method":"getSlot","params":[NaN]}]',
+    ],
+    ids=["arrays", "objects", "unclosed", "129", "in-params", "nan"],
+)
+def test_deeply_nested_json_is_a_parse_error(rpc_call, caplog, body) -> None:
+    """Review s3 #7: 5000 nested arrays gave aiohttp's "500 Server got itself in trouble" page
+    and a RecursionError traceback on stderr."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    status, answer = rpc_call(body)
+    assert status == 200
+    assert answer == {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert rpc_call({"jsonrpc": "2.0", "id": "after", "method": "getHealth"})[1] == {"jsonrpc": "2.0", "result": "ok", "id": "after"}
+
+
+def test_nesting_up_to_the_limit_is_accepted(rpc_call) -> None:
+    from chainsig_solana.local_rpc.jsonlimits import MAX_JSON_DEPTH
+
+    # request object + params list + (limit - 2) levels of a parameter = the limit
+    deep = b"[" * (MAX_JSON_DEPTH - 2) + b"]" * (MAX_JSON_DEPTH - 2)
+    status, answer = rpc_call(b'{"jsonrpc":"2.0","id":1,"method":"getSlot","params":[' + deep + b"]}")
+    assert status == 200 and answer["error"]["code"] == -32602  # the method's own answer, not a parse error
+    status, answer = rpc_call(b'{"jsonrpc":"2.0","id":1,"method":"getSlot","params":[' + b"[" * (MAX_JSON_DEPTH - 1)
+                              + b"]" * (MAX_JSON_DEPTH - 1) + b"]}")
+    assert answer["error"]["code"] == -32700
+    # brackets inside strings are not nesting
+    status, answer = rpc_call({"jsonrpc": "2.0", "id": 1, "method": "getBalance", "params": ["[" * 2000]})
+    assert answer["error"]["code"] == -32602

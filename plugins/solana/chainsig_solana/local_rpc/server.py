@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from aiohttp import web
 from chainsig_core import InvalidInputError
 
 from .errors import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, RpcMethodError
+from .jsonlimits import JsonBodyError, loads_bounded
 from .methods import Methods
 from .node import LocalSolanaNode
 
@@ -67,8 +67,10 @@ def make_app(node: LocalSolanaNode) -> web.Application:
         except web.HTTPRequestEntityTooLarge:
             return web.Response(status=413, text="Payload Too Large")
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            # Depth-bounded before parsing (a validator's serde_json stops at 128 levels): deep
+            # nesting is a parse error here, not a RecursionError that aiohttp turns into a 500.
+            payload = loads_bounded(body)
+        except JsonBodyError:
             return web.json_response(_error(None, RpcMethodError(PARSE_ERROR, "Parse error")))
         if isinstance(payload, list):
             if not payload or len(payload) > MAX_BATCH:

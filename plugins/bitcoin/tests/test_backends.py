@@ -288,3 +288,17 @@ def test_an_estimate_above_the_guard_is_named_as_the_estimate(
         "the back end's fee estimate for a 1-block target 87.882 sat/vB is above the guard against absurd fees, "
         "at most 50 sat/vB (max_fee_rate in [chains.bitcoin.regtest]; raise it there if you mean this rate)"
     )
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("notaurl", "the bitcoin back-end URL is not a URL: it does not start with http:// or https://"),
+    ("ftp://alice:s3cret@node.example/KEY123", "the bitcoin back-end URL has scheme 'ftp': Esplora and Bitcoin Core are reached over http:// or https://"),
+    ("http://", "the bitcoin back-end URL names no host after http://"),
+    ("http://alice:s3cret@node.example:99999/KEY123", "the bitcoin back-end URL is not a valid URL"),
+])
+def test_invalid_backend_urls_never_echo_credentials(btc: Any, url: str, message: str) -> None:
+    """Was 'cannot reach esplora at ftp://x/KEY123: UnsupportedProtocol' (path echoed)."""
+    for kind in ("esplora", "core"):
+        with pytest.raises(InvalidInputError) as info:
+            btc.balance(RECIPIENT, "regtest", ChainEndpoint(url, {"backend": kind}))
+        assert str(info.value) == f"{message} (--rpc-url, or rpc_url in [chains.bitcoin.regtest])"

@@ -13,9 +13,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from chainsig_core import ChainError, InsufficientFundsError, RpcError
+from chainsig_core import ChainError, InsufficientFundsError, InvalidInputError, RpcError
 
 ACCOUNTS = "/cosmos/auth/v1beta1/accounts/{address}"
 BALANCE_BY_DENOM = "/cosmos/bank/v1beta1/balances/{address}/by_denom"
@@ -75,6 +75,31 @@ class NotFound(RpcError):
     """The REST API answered NotFound (an unknown account or transaction)."""
 
 
+def check_rest_url(url: str) -> None:
+    """Refuse a REST URL that is not ``http(s)://host…``; the message quotes at most its scheme
+    (the rest may hold a user, a password or an API key).
+
+    Raises
+    ------
+    InvalidInputError
+    """
+    where = "(--rpc-url, or rpc_url in the config)"
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        _ = parts.port  # ValueError for a port that is not a number in 0..65535
+    except ValueError:
+        raise InvalidInputError(f"the Cosmos REST URL is not a valid URL {where}") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not host:
+            raise InvalidInputError(f"the Cosmos REST URL names no host after {scheme}:// {where}")
+        return
+    if scheme and "://" in url:
+        raise InvalidInputError(f"the Cosmos REST URL has scheme {scheme!r}: it must be http:// or https:// {where}")
+    raise InvalidInputError(f"the Cosmos REST URL is not a URL: it does not start with http:// or https:// {where}")
+
+
 class CosmosRest:
     """Calls one REST endpoint.
 
@@ -89,8 +114,7 @@ class CosmosRest:
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         import requests
 
-        if not base_url.startswith(("http://", "https://")):
-            raise RpcError(f"Cosmos REST URL must be http(s), got {base_url!r}")
+        check_rest_url(base_url)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._session = requests.Session()

@@ -159,7 +159,9 @@ def test_unreachable_node(cosmos_chain) -> None:  # type: ignore[no-untyped-def]
         port = sock.getsockname()[1]
     with pytest.raises(RpcError, match="unreachable"):
         cosmos_chain.balance(TO, "local", ChainEndpoint(f"http://127.0.0.1:{port}"))
-    with pytest.raises(RpcError, match="http"):
+    from chainsig_core import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="scheme 'ftp'"):  # the user's URL, not the node, is wrong
         CosmosRest("ftp://example")
 
 
@@ -184,3 +186,17 @@ def test_unknown_options_are_refused_before_the_node_is_asked(  # type: ignore[n
     unknown = sorted(k for k in options if k != "memo")
     assert str(info.value).startswith(f"unknown Cosmos option(s): {', '.join(unknown)} (Cosmos takes:")
     assert cosmos_node.server.requests == []
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("notaurl", "the Cosmos REST URL is not a URL: it does not start with http:// or https://"),
+    ("ftp://alice:s3cret@node.example/KEY123", "the Cosmos REST URL has scheme 'ftp': it must be http:// or https://"),
+    ("https://", "the Cosmos REST URL names no host after https://"),
+    ("http://alice:s3cret@node.example:99999/KEY123", "the Cosmos REST URL is not a valid URL"),
+])
+def test_invalid_rest_urls_never_echo_credentials(cosmos_chain, url: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from chainsig_core import InvalidInputError
+
+    with pytest.raises(InvalidInputError) as info:
+        cosmos_chain.balance(TO, "local", ChainEndpoint(url))
+    assert str(info.value) == f"{message} (--rpc-url, or rpc_url in the config)"

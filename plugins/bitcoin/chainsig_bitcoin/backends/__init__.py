@@ -13,6 +13,8 @@ A chain network's config table picks one::
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from chainsig_core.errors import ConfigError, InvalidInputError
 from chainsig_core.types import ChainEndpoint
 
@@ -39,6 +41,7 @@ def get_backend(endpoint: ChainEndpoint, chain_network: str) -> Backend:
             f"[chains.bitcoin.{chain_network}] rpc_url in the config (prepare and send also "
             f"work offline with --utxos FILE --fee-rate RATE)"
         )
+    check_http_url(endpoint.url, chain_network)
     kind = endpoint.settings.get("backend", "esplora")
     if kind == "esplora":
         from .esplora import EsploraBackend
@@ -51,6 +54,34 @@ def get_backend(endpoint: ChainEndpoint, chain_network: str) -> Backend:
     raise ConfigError(
         f"[chains.bitcoin.{chain_network}] backend must be one of {', '.join(BACKEND_KINDS)}, not {kind!r}"
     )
+
+
+def check_http_url(url: str, chain_network: str) -> None:
+    """Refuse a back-end URL that is not ``http(s)://host…``; the message quotes at most its
+    scheme (the rest may hold a user, a password or an API key).
+
+    Raises
+    ------
+    InvalidInputError
+    """
+    where = f"(--rpc-url, or rpc_url in [chains.bitcoin.{chain_network}])"
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        _ = parts.port  # ValueError for a port that is not a number in 0..65535
+    except ValueError:
+        raise InvalidInputError(f"the bitcoin back-end URL is not a valid URL {where}") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not host:
+            raise InvalidInputError(f"the bitcoin back-end URL names no host after {scheme}:// {where}")
+        return
+    if scheme and "://" in url:
+        raise InvalidInputError(
+            f"the bitcoin back-end URL has scheme {scheme!r}: Esplora and Bitcoin Core are reached over "
+            f"http:// or https:// {where}"
+        )
+    raise InvalidInputError(f"the bitcoin back-end URL is not a URL: it does not start with http:// or https:// {where}")
 
 
 def _timeout(endpoint: ChainEndpoint) -> float:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainsig_contract.host.jsonlimits import MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, loads_bounded, nesting_exceeds
+from chainsig_core.jsonlimits import MAX_JSON_CONTAINERS, MAX_JSON_DEPTH, loads_bounded, nesting_exceeds
 from chainsig_contract.rpc.methods import RpcMethods
 from chainsig_contract.rpc.server import MAX_BODY_BYTES
 

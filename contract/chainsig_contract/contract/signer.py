@@ -14,6 +14,7 @@ from chainsig_core.errors import (
     SignatureVerificationError,
     TweakOutOfRangeError,
 )
+from chainsig_core.jsonlimits import JsonBodyError, loads_bounded
 from chainsig_core.keys import Curve, PublicKey
 from chainsig_core.signatures import (
     EcdsaSignature,
@@ -416,9 +417,9 @@ def _snapshot(state: dict[str, Any] | None) -> dict[str, Any] | None:
 def _parse_args(raw: bytes) -> dict[str, Any]:
     if not raw:
         return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    try:  # bounded like near-sdk's serde_json: the contract is safe without the host's guard
+        value = loads_bounded(raw)
+    except JsonBodyError:
         raise deserialize_error("arguments are not valid JSON") from None
     if not isinstance(value, dict):
         raise deserialize_error("arguments must be a JSON object")

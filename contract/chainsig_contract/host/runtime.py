@@ -22,7 +22,7 @@ import base58
 from ..contract import CallEnv, ContractPanic, SignerContract
 from . import gas
 from .ids import derive_id
-from .jsonlimits import MAX_JSON_DEPTH, nesting_exceeds
+from chainsig_core.jsonlimits import MAX_JSON_DEPTH, nesting_exceeds
 from .ledger import ACCESS_KEY_NONCE_RANGE_MULTIPLIER, Ledger
 from .transactions import action_kind
 

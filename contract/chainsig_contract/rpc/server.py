@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from ..host.chain import Chain
-from ..host.jsonlimits import JsonBodyError, loads_bounded
+from chainsig_core.jsonlimits import JsonBodyError, loads_bounded
 from .errors import RpcFailure, internal_error, method_not_found, parse_error
 from .methods import RpcMethods
 

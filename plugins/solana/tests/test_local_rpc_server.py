@@ -261,7 +261,7 @@ def test_deeply_nested_json_is_a_parse_error(rpc_call, caplog, body) -> None:
 
 
 def test_nesting_up_to_the_limit_is_accepted(rpc_call) -> None:
-    from chainsig_solana.local_rpc.jsonlimits import MAX_JSON_DEPTH
+    from chainsig_core.jsonlimits import MAX_JSON_DEPTH
 
     # request object + params list + (limit - 2) levels of a parameter = the limit
     deep = b"[" * (MAX_JSON_DEPTH - 2) + b"]" * (MAX_JSON_DEPTH - 2)

@@ -19,7 +19,7 @@ from aiohttp import web
 from chainsig_core import InvalidInputError
 
 from .errors import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, RpcMethodError
-from .jsonlimits import JsonBodyError, loads_bounded
+from chainsig_core.jsonlimits import JsonBodyError, loads_bounded
 from .methods import Methods
 from .node import LocalSolanaNode
 

@@ -1,15 +1,13 @@
-"""Bounded JSON decoding for request bodies of the local Solana RPC.
+"""Bounded JSON decoding for bytes that come from the network (the devnet host's NEAR RPC
+and the local Solana RPC both decode request bodies with it).
 
-(The same check as the devnet host's ``chainsig_contract.host.jsonlimits``: the two packages
-are installed independently, so neither imports the other.)
-
-serde_json, which Solana validators (jsonrpc-core) and nearcore decode with, refuses documents nested
+serde_json, which nearcore, near-sdk contracts and Solana validators decode with, refuses documents nested
 deeper than 128 levels ("recursion limit exceeded"). Python's ``json`` has no such limit of its
 own: it recurses until the interpreter's recursion limit and then raises ``RecursionError`` —
 at a depth that depends on how deep the caller's stack already is, and after a near-limit
 document has been accepted that later code (``json.dumps`` of an echo, validators that walk
 the value) then fails on. So the depth is checked *before* ``json.loads``, with the same limit
-as a validator, and the parser is only ever given documents it can handle.
+as nearcore, and the parser is only ever given documents it can handle.
 
 The check is cheap: a body with at most 128 brackets in total cannot nest deeper (two
 ``bytes.count`` calls, C speed: the path of every real request). Otherwise the string literals
@@ -28,7 +26,7 @@ import re
 from typing import Any
 
 MAX_JSON_DEPTH = 128
-"""serde_json's default recursion limit (a Solana validator's RPC)."""
+"""serde_json's default recursion limit (nearcore's RPC, near-sdk contracts)."""
 MAX_JSON_CONTAINERS = 65_536
 """Most arrays + objects, and most strings, a document with more than :data:`MAX_JSON_DEPTH`
 brackets may hold (bounds the cost of the depth check)."""

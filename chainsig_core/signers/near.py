@@ -1,7 +1,7 @@
 """The NEAR contract signer: ``sign`` on ``v1.signer`` (mainnet, testnet, devnet, any configured
 network), waiting while the request yields, then the verified response.
 
-Built on near-kit (PyPI ``near-kit``) for transactions, nonces and RPC. One request:
+Built on near-kit (PyPI ``near-kit``) for transaction encoding, signing and RPC. One request:
 
 1. load the account's access key (``NEAR_PRIVATE_KEY`` / the network's credentials directory /
    an explicit key) and check that it is a full-access key (``sign`` needs 1 yoctoNEAR, which
@@ -16,8 +16,15 @@ Built on near-kit (PyPI ``near-kit``) for transactions, nonces and RPC. One requ
 4. poll ``tx`` until the final outcome (the request yields until the MPC network responds);
 5. parse the response; the base class verifies it against the locally derived key.
 
-Concurrency: requests of one account share near-kit's nonce cache, so a batch (a Bitcoin spend
-has one payload per input) is submitted concurrently without nonce collisions.
+Concurrency: a burst (a Bitcoin spend has one payload per input) is submitted concurrently. Every
+request of one access key at one RPC endpoint — in any signer, thread or event loop of the
+process — shares one :class:`_KeyNonces`: the first request's ``view_access_key`` (which also
+checks the key's permission) is the only one, concurrent requests wait for that same in-flight
+fetch, and nonces are then allocated locally (monotonic, never twice). The ``final`` block hash a
+transaction references is shared the same way (:class:`_RecentBlock`). A refused transaction
+(``InvalidNonce``: another sender of the key outside this process got there first) resynchronises
+from the nonce the node reports — a refetch, shared again, only when it reports none — and is sent
+again with a fresh nonce, at most :data:`SUBMIT_ATTEMPTS` times.
 
 Retry policy: only a definite "Request has timed out." outcome is retried (``timeout_retries``
 times) — a timed-out request can never be resumed, and re-signing the same payload signs the same
@@ -30,10 +37,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
+import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from ..config import NearNetwork
 from ..credentials import AccessKey, load_access_key
@@ -63,9 +74,13 @@ DEFAULT_MAX_WAIT_SECONDS = 300.0
 
 TIMEOUT_TEXT = "Request has timed out."
 
-SUBMIT_ATTEMPTS = 6
-"""Submissions of one request when the node refuses it before inclusion (nonce races between
-concurrent senders of one key, an expired block hash); near-kit already retries 3 times each."""
+SUBMIT_ATTEMPTS = 8
+"""Transactions sent for one request when the node refuses them before inclusion (a nonce taken
+by another sender of the key, an expired block hash) or the RPC could not be reached at all."""
+
+BLOCK_HASH_MAX_AGE = 30.0
+"""Seconds a fetched ``final`` block hash is reused for new transactions (NEAR accepts one for
+``transaction_validity_period`` blocks, a day on mainnet; an ``Expired`` answer refetches it)."""
 
 _FINAL_STATUSES = {"EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL"}
 
@@ -100,31 +115,170 @@ def request_from_sign_args(account_id: str, args: Mapping[str, Any]) -> SignRequ
     return SignRequest(account_id, path, domain_id, payload, curve_of_kind(kind))
 
 
-class _HashRecordingSigner:
-    """A near-kit ``Signer`` that remembers the hash of the transaction it signs.
+T = TypeVar("T")
 
-    near-kit signs SHA-256 of the transaction's borsh bytes, which is the transaction hash; this
-    gives the hash before the (possibly long) wait, so an interrupted wait can be resumed.
+
+class _FetchAbandoned(Exception):
+    """The caller running a shared fetch was cancelled (or its event loop stopped) first."""
+
+
+class _SharedFetch(Generic[T]):
+    """At most one fetch in flight; every concurrent caller gets its result (or its error).
+
+    Callers may live in different threads and event loops (the signer is used from several
+    ``asyncio.run`` calls, and from threads): the first caller runs ``fetch`` in its own loop
+    and publishes the outcome through a ``concurrent.futures.Future``, which any loop can await.
+    If that caller is cancelled, the others start over and one of them fetches.
     """
 
-    def __init__(self, key: AccessKey) -> None:
-        from near import Ed25519KeyPair, KeyPairSigner
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inflight: concurrent.futures.Future[T] | None = None
 
-        pair = Ed25519KeyPair(key.seed)
-        self._inner = KeyPairSigner(account_id=key.account_id, key_pair=pair)
-        self.tx_hashes: list[bytes] = []
+    async def __call__(self, fetch: Callable[[], Awaitable[T]]) -> T:
+        while True:
+            with self._lock:
+                future = self._inflight
+                leader = future is None
+                if future is None:
+                    future = self._inflight = concurrent.futures.Future()
+            if not leader:
+                try:
+                    # shield: a waiter's own cancellation must not cancel the shared future
+                    return await asyncio.shield(asyncio.wrap_future(future))
+                except _FetchAbandoned:
+                    continue
+            try:
+                value = await fetch()
+            except BaseException as exc:
+                with self._lock:
+                    self._inflight = None
+                future.set_exception(exc if isinstance(exc, Exception) else _FetchAbandoned())
+                raise
+            with self._lock:
+                self._inflight = None
+            future.set_result(value)
+            return value
 
-    @property
-    def account_id(self) -> str:
-        return self._inner.account_id
 
-    @property
-    def public_key(self) -> Any:
-        return self._inner.public_key
+class _KeyNonces:
+    """The nonce of one access key at one RPC endpoint, shared by every signer of the process.
 
-    def sign(self, message: bytes) -> bytes:
-        self.tx_hashes.append(message)
-        return self._inner.sign(message)
+    NEAR accepts a transaction whose nonce is above the key's nonce on chain, so one fetch is
+    enough for any number of transactions: nonces are then handed out locally, each once, in
+    increasing order. The counter only ever grows — a value fetched or reported by the node is
+    merged with ``max``, since nonces already handed out may still be on their way.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: int | None = None
+        self._trusted = False
+        self._fetch: _SharedFetch[Any] = _SharedFetch()
+        self.fetches = 0
+        """``view_access_key`` calls made for this key (metrics, tests)."""
+
+    async def refresh(self, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        """Fetch the access key (joining a fetch already in flight) and merge its nonce.
+
+        ``fetch`` returns near-kit's ``AccessKeyView``; so does this.
+        """
+
+        async def fetch_and_merge() -> Any:
+            with self._lock:
+                self.fetches += 1
+            view = await fetch()
+            with self._lock:
+                self._last = view.nonce if self._last is None else max(self._last, view.nonce)
+                self._trusted = True
+            return view
+
+        return await self._fetch(fetch_and_merge)
+
+    async def reserve(self, fetch: Callable[[], Awaitable[Any]]) -> int:
+        """A nonce nobody else in this process has been given."""
+        while True:
+            with self._lock:
+                if self._trusted and self._last is not None:
+                    self._last += 1
+                    return self._last
+            await self.refresh(fetch)
+
+    def observed(self, ak_nonce: int) -> None:
+        """The node refused a nonce and reported the key's current one."""
+        with self._lock:
+            self._last = ak_nonce if self._last is None else max(self._last, ak_nonce)
+
+    def invalidate(self) -> None:
+        """The node refused a nonce without saying why: the next reservation fetches again."""
+        with self._lock:
+            self._trusted = False
+
+    def reset(self) -> None:
+        """Forget the counter (``NonceTooLarge``: the chain behind the endpoint was replaced)."""
+        with self._lock:
+            self._last = None
+            self._trusted = False
+
+
+class _RecentBlock:
+    """The ``final`` block hash new transactions of one RPC endpoint reference, fetched once
+    for a burst and reused for :data:`BLOCK_HASH_MAX_AGE` seconds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hash: str | None = None
+        self._at = 0.0
+        self._fetch: _SharedFetch[str] = _SharedFetch()
+
+    async def get(self, fetch: Callable[[], Awaitable[str]]) -> str:
+        with self._lock:
+            if self._hash is not None and time.monotonic() - self._at < BLOCK_HASH_MAX_AGE:
+                return self._hash
+
+        async def fetch_and_keep() -> str:
+            block_hash = await fetch()
+            with self._lock:
+                self._hash, self._at = block_hash, time.monotonic()
+            return block_hash
+
+        return await self._fetch(fetch_and_keep)
+
+    def expire(self) -> None:
+        with self._lock:
+            self._hash = None
+
+
+_shared_lock = threading.Lock()
+_key_nonces: dict[tuple[str, str, str], _KeyNonces] = {}
+_recent_blocks: dict[str, _RecentBlock] = {}
+
+
+def _nonces_of(rpc_url: str, key: AccessKey) -> _KeyNonces:
+    """The process-wide nonce state of ``key`` at ``rpc_url``."""
+    name = (rpc_url, key.account_id, key.public_key.to_near_string())
+    with _shared_lock:
+        if name not in _key_nonces:
+            _key_nonces[name] = _KeyNonces()
+        return _key_nonces[name]
+
+
+def _recent_block_of(rpc_url: str) -> _RecentBlock:
+    with _shared_lock:
+        if rpc_url not in _recent_blocks:
+            _recent_blocks[rpc_url] = _RecentBlock()
+        return _recent_blocks[rpc_url]
+
+
+@dataclass
+class _LoopClients:
+    """near-kit clients of one event loop (an httpx connection pool cannot outlive its loop)."""
+
+    view: Any
+    """Reads and ``tx`` polls, with near-kit's retries."""
+    send: Any
+    """``send_tx`` only, without retries: a transaction is transmitted exactly once per send, so
+    a refusal always belongs to this transmission and never to an earlier copy that landed."""
 
 
 class NearContractSigner(Signer):
@@ -179,9 +333,15 @@ class NearContractSigner(Signer):
         self._explicit_key = key
         self._keys: dict[str, AccessKey] = {}
         self._checked_keys: set[str] = set()
-        self._clients: dict[str, Any] = {}
-        self._client_lock = asyncio.Lock()
-        self._setup_locks: dict[object, asyncio.Lock] = {}
+        self._key_checks: dict[str, _SharedFetch[None]] = {}
+        self._near_signers: dict[str, Any] = {}
+        self._loop_lock = threading.Lock()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._setup_locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[object, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
         self._roots: dict[int, PublicKey] = {}
         self.tx_hashes: dict[SignRequest, str] = {}
         """The NEAR transaction hash of each submitted request (for resuming)."""
@@ -278,36 +438,104 @@ class NearContractSigner(Signer):
         from near import function_call
 
         key = self._key_for(request.account_id)
-        client = await self._client_for(key)
-        await self._check_access_key(client, key)
+        clients = self._loop_clients()
+        await self._check_access_key(clients.view, key)
         action = function_call(
             "sign", sign_call_args(request), gas=str(self.gas), deposit=f"{SIGN_DEPOSIT_YOCTO} yocto"
         )
         self._progress(f"submitting sign request for {request.account_id} / {request.path!r}")
-        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
-            recorder = _HashRecordingSigner(key)
-            try:
-                await client.send_transaction(
-                    self.contract_id, [action], wait_until="INCLUDED", signer=recorder
-                )
-                break
-            except Exception as exc:
-                if recorder.tx_hashes and _outcome_unknown(exc):
-                    # Sent, but the answer was lost: the transaction may be on chain, so wait
-                    # on its hash instead of sending it again.
-                    break
-                if _rejected_before_inclusion(exc) and attempt < SUBMIT_ATTEMPTS:
-                    # The node refused it (nonce raced by concurrent senders of the same key,
-                    # expired block hash): nothing is on chain, so a fresh one is safe.
-                    await asyncio.sleep(0.05 * attempt)
-                    continue
-                raise self._translate(exc, key) from None
-        import base58
-
-        tx_hash = base58.b58encode(recorder.tx_hashes[-1]).decode()
+        tx_hash = await self._submit(clients, key, action)
         self.tx_hashes[request] = tx_hash
         self._progress(f"waiting for the signature (NEAR tx {tx_hash})")
-        return await self._wait_outcome(client, tx_hash, request.account_id)
+        return await self._wait_outcome(clients.view, tx_hash, request.account_id)
+
+    async def _submit(self, clients: _LoopClients, key: AccessKey, action: Any) -> str:
+        """Send one ``sign`` transaction until the node takes it; its hash.
+
+        near-kit's ``send_transaction`` fetches the key's nonce once per client and request, so a
+        burst would start with one ``view_access_key`` per request; here the nonce and the block
+        hash come from the process-wide :class:`_KeyNonces` / :class:`_RecentBlock`, and the
+        transaction is built and signed with near-kit's wire types.
+
+        A transaction the node refused before inclusion (``InvalidNonce``, ``Expired``, or no
+        connection at all) is not on chain: each is transmitted exactly once (the send client has
+        no retries), so the refusal is of this very transmission, and a new transaction with a
+        fresh nonce cannot produce a second ``sign`` request. A send whose answer is lost may
+        have landed: its hash is waited on and nothing is sent again.
+
+        First sends of a burst go out concurrently: nearcore checks a nonce against the key's
+        on-chain nonce and orders its pool by nonce, so arrival order does not matter within a
+        block. Where it does (at a block boundary, or a node that checks against the last
+        transaction it accepted, like the devnet host), a later nonce that overtook an earlier
+        one gets the earlier one refused; resends therefore take turns per key (reserve, sign,
+        ``send_tx`` with ``wait_until=NONE``), so they reach the node in nonce order and cannot
+        overtake each other again.
+        """
+        import base58
+        import near
+        from near.wire import Transaction, sign_transaction, to_wire_public_key
+
+        nonces = _nonces_of(self.rpc_url, key)
+        blocks = _recent_block_of(self.rpc_url)
+        signer = self._near_signer(key)
+
+        async def final_block_hash() -> str:
+            try:
+                block = await clients.view.rpc("block", {"finality": "final"})
+                return str(block["header"]["hash"])
+            except (KeyError, TypeError):
+                raise RpcError(f"NEAR RPC {self.rpc_url} answered block without a hash") from None
+            except Exception as exc:
+                raise self._translate(exc, key) from None
+
+        async def fetch_key() -> Any:
+            return await self._fetch_access_key(clients.view, key)
+
+        async def send_once(wait_until: str) -> str:
+            block_hash = await blocks.get(final_block_hash)
+            nonce = await nonces.reserve(fetch_key)
+            tx = Transaction(
+                signer_id=key.account_id, public_key=to_wire_public_key(signer.public_key), nonce=nonce,
+                receiver_id=self.contract_id, block_hash=base58.b58decode(block_hash), actions=[action],
+            )
+            tx_hash, raw = sign_transaction(tx, signer)
+            sent.append(tx_hash)
+            await clients.send.rpc(
+                "send_tx", {"signed_tx_base64": base64.b64encode(raw).decode(), "wait_until": wait_until}
+            )
+            return tx_hash
+
+        sent: list[str] = []
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            sent.clear()  # the hash of this attempt's transaction, once it is being sent
+            try:
+                if attempt == 1:
+                    return await send_once("INCLUDED")
+                async with self._setup_lock(("send", key.account_id, key.public_key.to_near_string())):
+                    return await send_once("NONE")
+            except Exception as exc:
+                tx_hash = sent[-1] if sent else ""
+                refusal = _refusal(exc)
+                if refusal is None:
+                    if tx_hash and _outcome_unknown(exc):
+                        # Sent, but the answer was lost: the transaction may be on chain, so wait
+                        # on its hash instead of sending another.
+                        return tx_hash
+                    raise self._translate(exc, key) from None
+                if isinstance(exc, near.InvalidNonceError):
+                    if exc.ak_nonce is not None:
+                        nonces.observed(int(exc.ak_nonce))
+                    else:
+                        nonces.invalidate()
+                elif refusal == "NonceTooLarge":
+                    nonces.reset()
+                elif refusal in ("Expired", "InvalidChain"):
+                    blocks.expire()
+                if attempt == SUBMIT_ATTEMPTS:
+                    raise self._translate(exc, key) from None
+                self._progress(f"NEAR refused the transaction ({refusal}); sending a new one")
+                await asyncio.sleep(0.05 * attempt if refusal != "unreachable" else min(0.25 * 2**attempt, 4.0))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def resume_async(self, tx_hash: str, account_id: str):  # type: ignore[no-untyped-def]
         """Resume waiting for a ``sign`` transaction after an interruption.
@@ -323,7 +551,7 @@ class NearContractSigner(Signer):
         from .base import SignResult
         from ..signatures import parse_signature_response, verify_signature
 
-        client = await self._view_client()
+        client = self._loop_clients().view
         try:
             result = await client.transaction_status(tx_hash, sender_id=account_id, wait_until="INCLUDED")
         except Exception as exc:
@@ -389,55 +617,75 @@ class NearContractSigner(Signer):
             )
         return self._keys[account_id]
 
-    async def _view_client(self) -> Any:
-        async with self._client_lock:
-            if "" not in self._clients:
+    def _loop_clients(self) -> _LoopClients:
+        """The near-kit clients of the running event loop (made on first use in each loop)."""
+        loop = asyncio.get_running_loop()
+        with self._loop_lock:
+            clients = self._clients.get(loop)
+            if clients is None:
                 from near import AsyncNear
 
                 try:
-                    self._clients[""] = AsyncNear(
-                        self.network.name, rpc_url=self.rpc_url, retries=self.rpc_retries
+                    clients = _LoopClients(
+                        AsyncNear(self.network.name, rpc_url=self.rpc_url, retries=self.rpc_retries),
+                        AsyncNear(self.network.name, rpc_url=self.rpc_url, retries=0),
                     )
                 except ValueError as exc:  # near-kit's env handling (NEAR_PRIVATE_KEY without an id)
                     raise CredentialsError(str(exc)) from None
-            return self._clients[""]
+                self._clients[loop] = clients
+            return clients
 
-    async def _client_for(self, key: AccessKey) -> Any:
-        base = await self._view_client()
-        async with self._client_lock:
-            if key.account_id not in self._clients:
-                self._clients[key.account_id] = base.with_signer(_HashRecordingSigner(key))
-            return self._clients[key.account_id]
+    def _near_signer(self, key: AccessKey) -> Any:
+        marker = f"{key.account_id}:{key.public_key}"
+        signer = self._near_signers.get(marker)
+        if signer is None:
+            from near import Ed25519KeyPair, KeyPairSigner
+
+            signer = KeyPairSigner(account_id=key.account_id, key_pair=Ed25519KeyPair(key.seed))
+            self._near_signers[marker] = signer
+        return signer
 
     def _setup_lock(self, name: object) -> asyncio.Lock:
-        key = (id(asyncio.get_running_loop()), name)  # a lock belongs to one event loop
-        lock = self._setup_locks.get(key)
-        if lock is None:
-            lock = self._setup_locks[key] = asyncio.Lock()
-        return lock
+        loop = asyncio.get_running_loop()  # an asyncio lock belongs to one event loop
+        with self._loop_lock:
+            locks = self._setup_locks.setdefault(loop, {})
+            lock = locks.get(name)
+            if lock is None:
+                lock = locks[name] = asyncio.Lock()
+            return lock
 
     async def _check_access_key(self, client: Any, key: AccessKey) -> None:
+        """Check once per signer that ``key`` is a full-access key of its account; the same
+        ``view_access_key`` seeds the key's shared nonce. One check runs at a time for all of
+        the signer's event loops; whoever comes while it runs waits for its outcome."""
         marker = f"{key.account_id}:{key.public_key}"
         if marker in self._checked_keys:
             return
-        async with self._setup_lock(("key", marker)):  # one view for a burst of requests
-            if marker not in self._checked_keys:
-                await self._fetch_access_key(client, key)
-                self._checked_keys.add(marker)
+        with self._loop_lock:
+            check = self._key_checks.setdefault(marker, _SharedFetch())
 
-    async def _fetch_access_key(self, client: Any, key: AccessKey) -> None:
+        async def run_check() -> None:
+            if marker in self._checked_keys:  # finished just before this caller started one
+                return
+            info = await _nonces_of(self.rpc_url, key).refresh(lambda: self._fetch_access_key(client, key))
+            if not info.is_full_access:
+                raise CredentialsError(
+                    f"the key {key.public_key} of {key.account_id} is a function-call access key; "
+                    "sign needs a 1 yoctoNEAR deposit, which only a full-access key can attach"
+                )
+            self._checked_keys.add(marker)
+
+        await check(run_check)
+
+    async def _fetch_access_key(self, client: Any, key: AccessKey) -> Any:
+        """The one ``view_access_key`` call: near-kit's ``AccessKeyView`` (nonce, permission)."""
         try:
-            info = await client.access_key(key.account_id, key.public_key.to_near_string())
+            return await client.access_key(key.account_id, key.public_key.to_near_string())
         except Exception as exc:
             raise self._translate(exc, key) from None
-        if not info.is_full_access:
-            raise CredentialsError(
-                f"the key {key.public_key} of {key.account_id} is a function-call access key; "
-                "sign needs a 1 yoctoNEAR deposit, which only a full-access key can attach"
-            )
 
     async def _view(self, method: str, args: Mapping[str, Any]) -> Any:
-        client = await self._view_client()
+        client = self._loop_clients().view
         try:
             return await client.view(self.contract_id, method, dict(args))
         except Exception as exc:
@@ -482,13 +730,16 @@ class NearContractSigner(Signer):
         return SigningError(f"unexpected error talking to {where}: {type(exc).__name__}: {exc}")
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, {}
-        base = clients.get("")
-        if base is not None:
-            try:
-                await base.aclose()
-            except Exception:  # closing is best effort
-                pass
+        """Close the connections of the running event loop (those of loops already closed are
+        dropped with them)."""
+        with self._loop_lock:
+            clients = self._clients.pop(asyncio.get_running_loop(), None)
+        if clients is not None:
+            for client in (clients.view, clients.send):
+                try:
+                    await client.aclose()
+                except Exception:  # closing is best effort
+                    pass
 
 
 def _outcome_unknown(exc: BaseException) -> bool:
@@ -504,15 +755,27 @@ def _outcome_unknown(exc: BaseException) -> bool:
     return isinstance(exc, httpx.HTTPError | OSError | asyncio.TimeoutError)
 
 
-def _rejected_before_inclusion(exc: BaseException) -> bool:
-    """A refusal after which nothing can be on chain and a new transaction may be sent."""
+def _refusal(exc: BaseException) -> str | None:
+    """Why the node refused a transaction before inclusion — then nothing is on chain and a new
+    one may be sent — or None. ``"unreachable"``: the connection failed, nothing was sent."""
+    import httpx
     import near
 
-    if isinstance(exc, near.InvalidNonceError | near.TransactionExpiredError):
-        return True
-    # nearcore sends unit variants of InvalidTxError as plain strings ("Expired").
+    if isinstance(exc, near.InvalidNonceError):
+        return "InvalidNonce"
+    if isinstance(exc, near.TransactionExpiredError):
+        return "Expired"
+    if isinstance(exc, near.RpcError) and isinstance(exc.__context__, httpx.ConnectError | httpx.ConnectTimeout):
+        return "unreachable"  # near-kit wraps the httpx error; the request never left
     data = getattr(exc, "data", None)
-    return isinstance(data, dict) and "Expired" in json.dumps(data.get("data", ""))
+    invalid = data.get("data") if isinstance(data, dict) else None
+    invalid = invalid.get("TxExecutionError", invalid) if isinstance(invalid, dict) else invalid
+    invalid = invalid.get("InvalidTxError") if isinstance(invalid, dict) else None
+    # nearcore sends unit variants of InvalidTxError as plain strings ("Expired").
+    for name in ("Expired", "InvalidChain", "NonceTooLarge"):
+        if invalid == name or (isinstance(invalid, dict) and name in invalid):
+            return name
+    return None
 
 
 def _parse_key(value: Any, what: str) -> PublicKey:

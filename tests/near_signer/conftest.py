@@ -284,3 +284,173 @@ def fake_near(tmp_path) -> Iterator[NearEnv]:
 def domain_root():
     """Domain id → the fake contract's root public key of that domain (0–3)."""
     return domain_root_public_key
+
+
+# -- the project's devnet host (real NEAR transactions, nonces, yield/resume) ------------------
+
+
+HOST_GENESIS = {"participants": 3, "users": ["alice", "bob"], "contract": {"state": "running"}}
+
+
+@dataclass
+class HostCalls:
+    """What the host's JSON-RPC answered, recorded per call: ``(method, params, error name)``."""
+
+    entries: list[tuple[str, Any, str | None]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, method: str, *, request_type: str | None = None, account_id: str | None = None,
+              error: str | None = None) -> int:
+        with self.lock:
+            entries = list(self.entries)
+        n = 0
+        for name, params, failed in entries:
+            if name != method or (error is not None and failed != error):
+                continue
+            if request_type is not None and (not isinstance(params, dict) or params.get("request_type") != request_type):
+                continue
+            if account_id is not None and _account_of(name, params) != account_id:
+                continue
+            n += 1
+        return n
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def _account_of(method: str, params: Any) -> str | None:
+    """The account a call is about: ``account_id`` of a query, the signer of a ``send_tx``."""
+    if not isinstance(params, dict):
+        return None
+    if method == "send_tx":
+        from near.wire import SignedTransaction
+
+        return SignedTransaction.from_borsh(base64.b64decode(params["signed_tx_base64"])).transaction.signer_id
+    return params.get("account_id")
+
+
+@dataclass
+class DevnetHost:
+    """The devnet host (signer contract, dev responder) serving from a background thread."""
+
+    url: str
+    contract_id: str
+    data_dir: Any
+    calls: HostCalls
+    network: str = "devnet"
+
+    def key(self, account: str) -> AccessKey:
+        from chainsig_core.credentials import load_access_key
+
+        return load_access_key(self.data_dir / "credentials", "devnet", account)
+
+    def rpc(self, method: str, params: Any, http: Any = None) -> Any:
+        import httpx
+
+        body = {"jsonrpc": "2.0", "id": "t", "method": method, "params": params}
+        reply = (http or httpx).post(self.url, json=body, timeout=30).json()
+        if "error" in reply:
+            raise AssertionError(f"{method} failed: {reply['error']}")
+        return reply["result"]
+
+    def height(self) -> int:
+        return int(self.rpc("block", {"finality": "optimistic"})["header"]["height"])
+
+    def sign_calls_on_chain(self, account: str, since: int = 1) -> list[tuple[int, dict[str, Any]]]:
+        """Every ``sign`` call ``account`` got included on chain from block ``since``:
+        ``(nonce, request)``, read back block by block through ``chunk`` — what an MPC node's
+        indexer sees."""
+        import httpx
+
+        found = []
+        with httpx.Client() as http:
+            head = self.height()
+            for height in range(since, head + 1):
+                for tx in self.rpc("chunk", {"block_id": height, "shard_id": 0}, http)["transactions"]:
+                    if tx["signer_id"] != account or tx["receiver_id"] != self.contract_id:
+                        continue
+                    for action in tx["actions"]:
+                        call = action.get("FunctionCall") if isinstance(action, dict) else None
+                        if call and call["method_name"] == "sign":
+                            found.append((tx["nonce"], json.loads(base64.b64decode(call["args"]))["request"]))
+        return found
+
+
+@pytest.fixture
+def devnet_host(tmp_path) -> Iterator[DevnetHost]:
+    """The project's devnet host with the dev responder, in a background thread's event loop
+    (50 ms blocks: a yield lives 10 s, ample for the responder on a busy machine); network ``devnet`` points at it and every JSON-RPC call is recorded."""
+    import asyncio
+    import time
+
+    from chainsig_contract.hosting import open_chain, root_keys_of, run_responder
+    from chainsig_contract.rpc.server import HostServer
+
+    data_dir = tmp_path / "devnet"
+    genesis_file = tmp_path / "genesis.json"
+    genesis_file.write_text(json.dumps(HOST_GENESIS))
+    calls = HostCalls()
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    def serve() -> None:
+        async def main() -> None:
+            chain, _ = open_chain(data_dir, genesis_file)
+            server = HostServer(chain, block_ms=50, port=0, wait_timeout=10.0)
+            for name, method in list(server.methods.table.items()):
+                server.methods.table[name] = _recording(calls, name, method)
+            await server.start()
+            stop = asyncio.Event()
+            state.update(url=server.url, chain=chain, loop=asyncio.get_running_loop(), stop=stop)
+            responder = asyncio.create_task(
+                run_responder(server.url, chain.config.contract_id, data_dir / "credentials", "devnet", None, stop))
+            ready.set()
+            await stop.wait()
+            await asyncio.gather(responder, return_exceptions=True)
+            await server.stop()
+            chain.store.close()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # surfaced below
+            state["error"] = exc
+            ready.set()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ready.wait(30)
+    if "error" in state:
+        raise state["error"]
+    chain = state["chain"]
+    deadline = time.monotonic() + 10
+    while chain.head["height"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    register_network("devnet", rpc_url=state["url"], contract_id=chain.config.contract_id,
+                     credentials_dir=data_dir / "credentials", family="local", root_public_keys=root_keys_of(chain))
+    try:
+        yield DevnetHost(state["url"], chain.config.contract_id, data_dir, calls)
+    finally:
+        state["loop"].call_soon_threadsafe(state["stop"].set)
+        thread.join(30)
+
+
+def _recording(calls: HostCalls, name: str, method: Any) -> Any:
+    async def recorded(params: Any) -> Any:
+        try:
+            result = await method(params)
+        except Exception as exc:
+            error = getattr(exc, "body", None)
+            cause = error.get("cause", {}).get("name") if isinstance(error, dict) else None
+            data = error.get("data") if isinstance(error, dict) else None
+            if isinstance(data, dict):  # InvalidNonce, Expired, … for a refused transaction
+                invalid = data.get("TxExecutionError", {}).get("InvalidTxError")
+                cause = next(iter(invalid)) if isinstance(invalid, dict) else str(invalid)
+            with calls.lock:
+                calls.entries.append((name, params, cause or type(exc).__name__))
+            raise
+        with calls.lock:
+            calls.entries.append((name, params, None))
+        return result
+
+    return recorded

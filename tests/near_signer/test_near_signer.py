@@ -164,9 +164,10 @@ def test_library_sign_sync_and_async(fake_near):
     assert asyncio.run(run()).signature.to_json()["ed25519"]
 
 
-def test_separate_signers_of_one_key_race_for_nonces_and_all_succeed(fake_near):
-    """Each thread has its own signer (own nonce cache): the node refuses the colliding nonces
-    and the refused transactions are sent again with fresh ones — nothing hangs."""
+def test_separate_signers_of_one_key_in_threads_share_its_nonces(fake_near):
+    """Each thread has its own signer and event loop; the key's nonces are the process's, so
+    they never collide, and one ``view_access_key`` per signer (its permission check) is all
+    that is fetched. (Races with senders outside the process: test_burst_nonces.py.)"""
     from concurrent.futures import ThreadPoolExecutor
 
     fake_near.near.pending_polls = 0
@@ -174,44 +175,75 @@ def test_separate_signers_of_one_key_race_for_nonces_and_all_succeed(fake_near):
     def one(i: int):
         return signer().sign(SignRequest("alice.testnet", f"race-{i}", 0, hashlib.sha256(bytes([i])).digest()))
 
+    fetches = count_queries(fake_near, "view_access_key")
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(8)))
     assert len({r.request.path for r in results}) == 8
     assert len(fake_near.near.txs) == 8
+    assert len({t["transaction"]["nonce"] for t in fake_near.near.txs.values()}) == 8
+    assert len(fetches) <= 8
 
 
-def test_a_lost_answer_is_waited_on_never_resent(fake_near):
-    fake_near.near.mode = "lose-answer-once"
-    result = signer().sign(SignRequest("alice.testnet", "lost", 1, b"message"))
-    assert result.signature and fake_near.near.sign_calls == 1
-
-
-def test_a_burst_of_first_requests_checks_keys_once(fake_near, monkeypatch):
-    """Per-account set-up (root-key view, access-key check) runs once for a burst, not once per
-    request: a 1,000-request burst must not start with 2,000 views. near-kit's own nonce
-    fetches are not counted: their number depends on how many colliding nonces were resent."""
-    from chainsig_core.signers.near import NearContractSigner
-
-    calls: list[str] = []
+def count_queries(fake_near, request_type: str) -> list[dict]:
+    """Record the fake node's ``query`` calls of ``request_type`` (the list fills as they come)."""
+    seen: list[dict] = []
     original = fake_near.near.query
-    fetches: list[str] = []
-    original_fetch = NearContractSigner._fetch_access_key
 
     def counting(params):
-        calls.append(params.get("request_type") + ":" + params.get("method_name", ""))
+        if params.get("request_type") == request_type:
+            seen.append(params)
         return original(params)
+
+    fake_near.near.query = counting
+    return seen
+
+
+@pytest.mark.parametrize("rpc_retries", [0, 2])
+def test_a_lost_answer_is_waited_on_never_resent(fake_near, rpc_retries):
+    """The node applied the transaction but its answer was lost. With near-kit's transport
+    retries a copy of the same bytes would be sent again, refused as InvalidNonce (its nonce is
+    used — by itself), and near-kit would then sign a second ``sign`` transaction: ``send_tx``
+    is therefore never retried by the transport, and the hash is waited on instead."""
+    fake_near.near.mode = "lose-answer-once"
+    result = signer(rpc_retries=rpc_retries).sign(SignRequest("alice.testnet", "lost", 1, b"message"))
+    assert result.signature and fake_near.near.sign_calls == 1 and len(fake_near.near.txs) == 1
+
+
+@pytest.mark.parametrize("burst", [1, 12])  # bigger bursts: test_burst_nonces.py (the fake is HTTP/1.0, backlog 5)
+def test_a_burst_of_first_requests_fetches_the_key_and_block_once(fake_near, monkeypatch, burst):
+    """A fresh signer's burst of N requests of one key starts with exactly one
+    ``view_access_key`` (the permission check, whose nonce seeds the shared counter), one
+    root-key view and one ``final`` block — not one of each per request, as near-kit's
+    per-request nonce fetch did — and nonces are then handed out locally, each once."""
+    from chainsig_core.signers.near import NearContractSigner
+
+    fetches: list[str] = []
+    original_fetch = NearContractSigner._fetch_access_key
 
     async def counting_fetch(self, client, key):
         fetches.append(key.account_id)
         return await original_fetch(self, client, key)
 
-    fake_near.near.query = counting
     monkeypatch.setattr(NearContractSigner, "_fetch_access_key", counting_fetch)
+    key_views = count_queries(fake_near, "view_access_key")
+    root_views = count_queries(fake_near, "call_function")
+    blocks: list[str] = []
+    original_rpc = fake_near.near.rpc
+
+    def counting_rpc(method, params):
+        if method == "block":
+            blocks.append(params.get("finality"))
+        return original_rpc(method, params)
+
+    fake_near.near.rpc = counting_rpc
     fake_near.near.pending_polls = 0
-    results = signer().sign_many([SignRequest("alice.testnet", f"burst-{i}", 0, hashlib.sha256(bytes([i])).digest()) for i in range(12)])
+    requests = [SignRequest("alice.testnet", f"burst-{i}", 0, hashlib.sha256(bytes([i])).digest()) for i in range(burst)]
+    results = signer().sign_many(requests)
     assert all(not isinstance(r, SignFailure) for r in results)
-    assert calls.count("call_function:public_key") == 1
-    assert fetches == ["alice.testnet"]
+    assert fetches == ["alice.testnet"] and len(key_views) == 1
+    assert len(root_views) == 1 and blocks == ["final"]
+    nonces = sorted(t["transaction"]["nonce"] for t in fake_near.near.txs.values())
+    assert len(nonces) == burst and len(set(nonces)) == burst and nonces[0] > 100  # the key's nonce was 100
 
 
 # -- domains added by vote_add_domains (2 = secp256k1, 3 = ed25519 on the fake contract) ------

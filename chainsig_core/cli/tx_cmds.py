@@ -99,7 +99,7 @@ def prepare(
     prepared = prepare_flow(
         chain=chain, account=account, path=path, to=to, amount=amount, network=network,
         chain_network=chain_network, token=token, address_type=address_type,
-        options=given_options(options), rpc_url=rpc_url, domain_id=domain_id,
+        options=chain_options_given(chain, "prepare", options), rpc_url=rpc_url, domain_id=domain_id,
     )
     write_json_file(output, prepared.to_json())
 
@@ -133,6 +133,26 @@ def finalize(ctx: click.Context, bundle: str, signatures_file: str | None, sign_
                 raise InvalidInputError(f"signatures file, entry {number}: {exc}") from None
     signed = finalize_bundle(prepared, signatures)
     write_json_file(output, signed.to_json())
+
+
+def chain_options_given(chain: str, command: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The chain options given to ``command``, refusing those of other chains.
+
+    Every installed chain's options are attached to the command, so ``--utxos`` parses for an
+    Ethereum send: it is refused here, in one line, before any RPC call or signing session.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the options ``chain`` does not take and those it does.
+    """
+    given = given_options(options)
+    own = {o.dest: o.flag for o in get_chain(chain).cli_options() if command in o.commands}
+    foreign = sorted("--" + name.replace("_", "-") for name in given if name not in own)
+    if foreign:
+        takes = ", ".join(sorted(own.values())) or "no chain options"
+        raise InvalidInputError(f"unknown {chain} option(s): {', '.join(foreign)} ({chain} takes: {takes})")
+    return given
 
 
 def _signature_item(item: Any) -> Signature:
@@ -173,12 +193,13 @@ def send(
     dry_run: bool, yes: bool, json_out: bool, **options: Any,
 ) -> None:
     """Move funds: prepare → sign → finalize → broadcast."""
+    own_options = chain_options_given(chain, "send", options)
     confirm_mainnet(network, yes, "sending")
     with signer_session(network, json_out) as signer:
         result = send_flow(
             chain=chain, account=account, path=path, to=to, amount=amount, network=network,
             chain_network=chain_network, token=token, address_type=address_type,
-            options=given_options(options), rpc_url=rpc_url, dry_run=dry_run, signer=signer,
+            options=own_options, rpc_url=rpc_url, dry_run=dry_run, signer=signer,
             domain_id=domain_id,
         )
     out = result.to_json(network)

@@ -142,7 +142,9 @@ def test_other_chains_options_are_refused(
     for command in ("send", "prepare"):
         result = _run(command, *SENDER, "--chain", "bitcoin", "--to", RECIPIENT, "--amount", "0.0001",
                       "--utxos", str(utxo_file(50_000)), "--fee-rate", "2", *args)
-        _one_line_error(result, 2, f"unknown Bitcoin option(s): {unknown} (Bitcoin takes: utxos, fee_rate, conf_target, no_rbf)")
+        flags = ", ".join("--" + name.replace("_", "-") for name in unknown.split(", "))
+        _one_line_error(result, 2, f"unknown bitcoin option(s): {flags} (bitcoin takes: --conf-target, --fee-rate, "
+                                   "--no-rbf, --utxos)")
     assert signing_calls == []
 
 

@@ -109,11 +109,11 @@ def test_errors_are_one_line(run, args, message) -> None:  # type: ignore[no-unt
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--account-number", "1", "--sequence", "0", "--nonce", "3", "--utxos", "x"],
-     "unknown Cosmos option(s): nonce, utxos (Cosmos takes: account_number, sequence, gas_limit, fee, memo)"),
+     "unknown cosmos option(s): --nonce, --utxos (cosmos takes: --account-number, --fee, --gas-limit, --memo, --sequence)"),
     (["--account-number", "1", "--sequence", "0", "--data", "0x00", "--fee-rate", "2", "--v0"],
-     "unknown Cosmos option(s): data, fee_rate, v0 (Cosmos takes: "),
+     "unknown cosmos option(s): --data, --fee-rate, --v0 (cosmos takes: "),
     (["--gas", "5", "--blockhash", "abc", "--max-fee", "1", "--conf-target", "2"],
-     "unknown Cosmos option(s): blockhash, conf_target, gas, max_fee (Cosmos takes: "),
+     "unknown cosmos option(s): --blockhash, --conf-target, --gas, --max-fee (cosmos takes: "),
 ])
 def test_other_chains_options_are_refused(chainsig_config: Path, monkeypatch: pytest.MonkeyPatch, args, message) -> None:  # type: ignore[no-untyped-def]
     """With every chain installed, the other chains' flags exist on ``send``/``prepare``: Cosmos

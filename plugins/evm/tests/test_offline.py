@@ -244,8 +244,8 @@ def test_sender_must_be_secp256k1(chainsig_config) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--utxos", "u.json", "--memo", "hi"], "unknown EVM option(s): memo, utxos (EVM takes: nonce, gas, max_fee,"),
-        (["--fee-rate", "2", "--blockhash", "abc", "--v0"], "unknown EVM option(s): blockhash, fee_rate, v0 ("),
+        (["--utxos", "u.json", "--memo", "hi"], "unknown base option(s): --memo, --utxos (base takes: --chain-id,"),
+        (["--fee-rate", "2", "--blockhash", "abc", "--v0"], "unknown base option(s): --blockhash, --fee-rate, --v0 ("),
         (["--gas", "-5"], "--gas must be a whole number from 21000 to 18446744073709551615 (21000 is the cost of any transaction), got -5"),
         (["--max-fee", "0.0000000001"], "--max-fee '0.0000000001' has more than 9 decimals, the precision of gwei"),
         (["--token-decimals", "6"], "--token-decimals gives an ERC-20 token's decimals: it goes with --token"),

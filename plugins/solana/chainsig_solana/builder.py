@@ -66,7 +66,8 @@ class BuildOptions:
         known = {"blockhash", "priority_fee", "compute_units", "v0", "instructions", "token_decimals"}
         unknown = set(options) - known
         if unknown:
-            raise InvalidInputError(f"unknown Solana options {sorted(unknown)} (known: {sorted(known)})")
+            raise InvalidInputError(f"unknown Solana option(s): {', '.join(sorted(unknown))} "
+                                    f"(Solana takes: {', '.join(sorted(known))})")
         blockhash = options.get("blockhash")
         if blockhash is not None:
             blockhash = canonical_address(blockhash, "blockhash")

@@ -258,7 +258,7 @@ def test_insufficient_lamports_for_fee_amount_or_rent(svm, sender, prepare_on_sv
     ("options", "match"),
     [({"priority_fee": -1}, "--priority-fee"), ({"compute_units": 0}, "--compute-units"),
      ({"compute_units": "many"}, "--compute-units"), ({"blockhash": "xyz0"}, "blockhash"),
-     ({"colour": "red"}, "unknown Solana options"),
+     ({"colour": "red"}, r"unknown Solana option\(s\): colour \(Solana takes: blockhash, "),
      ({"instructions": [{"program_id": "11111111111111111111111111111111", "accounts": [{"pubkey": "11111111111111111111111111111112", "is_signer": True}]}]}, "only the derived account"),
      ({"instructions": [{"program_id": "11111111111111111111111111111111", "data": "***"}]}, "base64"),
      ({"instructions": "/nonexistent/file.json"}, "cannot read"),

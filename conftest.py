@@ -20,6 +20,20 @@ settings.load_profile("chainsig")
 VECTORS = Path(__file__).parent / "tests" / "vectors"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (``timeout``, a CI cancel, ``kill``) interrupts the run like Ctrl-C, so pytest
+    still tears the fixtures down: devnet fixtures start node processes in sessions of their
+    own, which a bare SIGTERM to pytest would leave running (and loading the machine)."""
+    import signal
+    import threading
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_config(chainsig_config: Path) -> Path:
     """Every test gets its own empty config and the default dev seed (never the user's)."""

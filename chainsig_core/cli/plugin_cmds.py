@@ -68,8 +68,11 @@ def plugins(ctx: click.Context, json_out: bool) -> None:
 @json_option
 def new_plugin(name: str, directory: str | None, json_out: bool) -> None:
     """Write a working skeleton chain plugin NAME, with its tests, to start from."""
+    from ..errors import InvalidInputError
     from ..scaffold import create_plugin
 
+    if name in get_chains():  # two plugins registering one chain name cannot both load
+        raise InvalidInputError(f"a chain named {name!r} is already installed: pick another name for the plugin")
     skeleton = create_plugin(name, directory)
     if json_out:
         emit_json(skeleton.to_json())

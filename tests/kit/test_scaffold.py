@@ -85,6 +85,14 @@ def test_never_overwrites(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+def test_the_name_of_an_installed_chain_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
+    result = run_cli("plugins", "new", "ethereum", "--directory", str(tmp_path / "p"))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: a chain named 'ethereum' is already installed: pick another name for the plugin"
+    assert not (tmp_path / "p").exists()
+
+
 def test_default_directory_is_named_after_the_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     skeleton = create_plugin("mychain")

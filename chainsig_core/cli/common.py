@@ -66,22 +66,9 @@ def rpc_url_option(f: F) -> F:
 
 
 def _check_rpc_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    from urllib.parse import urlsplit
+    from ..urls import check_http_url
 
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value.strip())
-        host = parts.hostname
-    except ValueError:
-        host = None
-        parts = None
-    # The message never repeats the URL: it may carry credentials (user:password@ or an API key).
-    if parts is None or parts.scheme not in ("http", "https") or not host:
-        scheme = (f" (its scheme is {parts.scheme!r})"
-                  if parts is not None and parts.scheme not in ("", "http", "https") else "")
-        raise InvalidInputError(f"--rpc-url must be an http:// or https:// URL with a host{scheme}")
-    return value.strip()
+    return None if value is None else check_http_url(value, "--rpc-url")
 
 
 def refuse_derivation_with_address(**given: Any) -> None:

@@ -292,7 +292,7 @@ def test_an_estimate_above_the_guard_is_named_as_the_estimate(
 
 @pytest.mark.parametrize(("url", "message"), [
     ("notaurl", "the bitcoin back-end URL is not a URL: it does not start with http:// or https://"),
-    ("ftp://alice:s3cret@node.example/KEY123", "the bitcoin back-end URL has scheme 'ftp': Esplora and Bitcoin Core are reached over http:// or https://"),
+    ("ftp://alice:s3cret@node.example/KEY123", "the bitcoin back-end URL has scheme 'ftp': it must be http:// or https://"),
     ("http://", "the bitcoin back-end URL names no host after http://"),
     ("http://alice:s3cret@node.example:99999/KEY123", "the bitcoin back-end URL is not a valid URL"),
 ])

@@ -13,9 +13,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from chainsig_core import ChainError, InsufficientFundsError, InvalidInputError, RpcError
+from chainsig_core import ChainError, InsufficientFundsError, RpcError
+from chainsig_core.urls import check_http_url
 
 ACCOUNTS = "/cosmos/auth/v1beta1/accounts/{address}"
 BALANCE_BY_DENOM = "/cosmos/bank/v1beta1/balances/{address}/by_denom"
@@ -83,21 +84,7 @@ def check_rest_url(url: str) -> None:
     ------
     InvalidInputError
     """
-    where = "(--rpc-url, or rpc_url in the config)"
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        _ = parts.port  # ValueError for a port that is not a number in 0..65535
-    except ValueError:
-        raise InvalidInputError(f"the Cosmos REST URL is not a valid URL {where}") from None
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        if not host:
-            raise InvalidInputError(f"the Cosmos REST URL names no host after {scheme}:// {where}")
-        return
-    if scheme and "://" in url:
-        raise InvalidInputError(f"the Cosmos REST URL has scheme {scheme!r}: it must be http:// or https:// {where}")
-    raise InvalidInputError(f"the Cosmos REST URL is not a URL: it does not start with http:// or https:// {where}")
+    check_http_url(url, "the Cosmos REST URL", " (--rpc-url, or rpc_url in the config)")
 
 
 class CosmosRest:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from chainsig_core.errors import ChainError, InsufficientFundsError, InvalidInputError, RpcError
 from chainsig_core.types import ChainEndpoint
+from chainsig_core.urls import check_http_url
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -38,32 +39,14 @@ def redact_url(url: str) -> str:
 
 
 def check_rpc_url(url: str) -> str:
-    """``url`` if it is an ``http(s)://host…`` URL web3's HTTP provider can use.
-
-    Messages quote at most the scheme — never the rest, which may hold a user, a password or
-    an API key.
+    """``url`` if it is an ``http(s)://host…`` URL web3's HTTP provider can use (messages quote
+    at most the scheme: the rest may hold a user, a password or an API key).
 
     Raises
     ------
     InvalidInputError
     """
-    where = "(--rpc-url, or rpc_url in the config)"
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        _ = parts.port  # raises ValueError for a port that is not a number in 0..65535
-    except ValueError:
-        raise InvalidInputError(f"the EVM RPC URL is not a valid URL {where}") from None
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        if not host:
-            raise InvalidInputError(f"the EVM RPC URL names no host after {scheme}:// {where}")
-        return url.strip()
-    if scheme and "://" in url:
-        raise InvalidInputError(
-            f"the EVM RPC URL has scheme {scheme!r}: chainsig talks to EVM nodes over http:// or https:// {where}"
-        )
-    raise InvalidInputError(f"the EVM RPC URL is not a URL: it does not start with http:// or https:// {where}")
+    return check_http_url(url, "the EVM RPC URL", " (--rpc-url, or rpc_url in the config)")
 
 
 class EvmRpc:

@@ -81,7 +81,7 @@ def test_user_mistakes_come_before_node_errors(chainsig_config, to, amount, toke
         ("notaurl", "the EVM RPC URL is not a URL: it does not start with http:// or https://"),
         ("localhost:8545", "the EVM RPC URL is not a URL: it does not start with http:// or https://"),
         ("alice:s3cret@node.example", "the EVM RPC URL is not a URL: it does not start with http:// or https://"),
-        ("ftp://x", "the EVM RPC URL has scheme 'ftp': chainsig talks to EVM nodes over http:// or https://"),
+        ("ftp://x", "the EVM RPC URL has scheme 'ftp': it must be http:// or https://"),
         ("ws://alice:s3cret@node.example/v3/KEY123", "the EVM RPC URL has scheme 'ws': "),
         ("http://", "the EVM RPC URL names no host after http://"),
         ("https://alice:s3cret@[::1/v3/KEY123", "the EVM RPC URL is not a valid URL"),
@@ -118,5 +118,5 @@ def test_invalid_rpc_url_on_the_command_line(chainsig_config) -> None:
         ])
         assert result.exit_code == 2, result.output
         (line,) = result.stderr.splitlines()
-        assert "URL" in line and "http:// or https://" in line
+        assert "--rpc-url" in line and "http:// or https://" in line
         assert not any(bad in line for bad in ("cannot reach", "Schema", "alice", "s3cret", "KEY123", "notaurl"))

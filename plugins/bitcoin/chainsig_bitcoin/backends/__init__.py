@@ -13,10 +13,9 @@ A chain network's config table picks one::
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from chainsig_core.errors import ConfigError, InvalidInputError
 from chainsig_core.types import ChainEndpoint
+from chainsig_core.urls import check_http_url as core_check_http_url
 
 from .base import Backend, TxStatus
 
@@ -57,31 +56,15 @@ def get_backend(endpoint: ChainEndpoint, chain_network: str) -> Backend:
 
 
 def check_http_url(url: str, chain_network: str) -> None:
-    """Refuse a back-end URL that is not ``http(s)://host…``; the message quotes at most its
-    scheme (the rest may hold a user, a password or an API key).
+    """Refuse a back-end URL that is not ``http(s)://host…`` (Esplora and Bitcoin Core are
+    reached over HTTP); the message quotes at most its scheme (the rest may hold a user, a
+    password or an API key).
 
     Raises
     ------
     InvalidInputError
     """
-    where = f"(--rpc-url, or rpc_url in [chains.bitcoin.{chain_network}])"
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        _ = parts.port  # ValueError for a port that is not a number in 0..65535
-    except ValueError:
-        raise InvalidInputError(f"the bitcoin back-end URL is not a valid URL {where}") from None
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        if not host:
-            raise InvalidInputError(f"the bitcoin back-end URL names no host after {scheme}:// {where}")
-        return
-    if scheme and "://" in url:
-        raise InvalidInputError(
-            f"the bitcoin back-end URL has scheme {scheme!r}: Esplora and Bitcoin Core are reached over "
-            f"http:// or https:// {where}"
-        )
-    raise InvalidInputError(f"the bitcoin back-end URL is not a URL: it does not start with http:// or https:// {where}")
+    core_check_http_url(url, "the bitcoin back-end URL", f" (--rpc-url, or rpc_url in [chains.bitcoin.{chain_network}])")
 
 
 def _timeout(endpoint: ChainEndpoint) -> float:

@@ -18,13 +18,13 @@ Built on near-kit (PyPI ``near-kit``) for transaction encoding, signing and RPC.
 
 Concurrency: a burst (a Bitcoin spend has one payload per input) is submitted concurrently. Every
 request of one access key at one RPC endpoint — in any signer, thread or event loop of the
-process — shares one :class:`_KeyNonces`: the first request's ``view_access_key`` (which also
-checks the key's permission) is the only one, concurrent requests wait for that same in-flight
-fetch, and nonces are then allocated locally (monotonic, never twice). The ``final`` block hash a
-transaction references is shared the same way (:class:`_RecentBlock`). A refused transaction
-(``InvalidNonce``: another sender of the key outside this process got there first) resynchronises
-from the nonce the node reports — a refetch, shared again, only when it reports none — and is sent
-again with a fresh nonce, at most :data:`SUBMIT_ATTEMPTS` times.
+process — shares one nonce counter and one recent block hash (:mod:`.near_nonces`): the first
+request's ``view_access_key`` (which also checks the key's permission) is the only one,
+concurrent requests wait for that same in-flight fetch, and nonces are then allocated locally
+(monotonic, never twice). A refused transaction (``InvalidNonce``: another sender of the key
+outside this process got there first) resynchronises from the nonce the node reports — a
+refetch, shared again, only when it reports none — and is sent again with a fresh nonce, at most
+:data:`SUBMIT_ATTEMPTS` times.
 
 Retry policy: only a definite "Request has timed out." outcome is retried (``timeout_retries``
 times) — a timed-out request can never be resumed, and re-signing the same payload signs the same
@@ -37,14 +37,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import concurrent.futures
 import json
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from ..config import NearNetwork
 from ..credentials import AccessKey, load_access_key
@@ -62,6 +61,7 @@ from ..errors import (
 from ..keys import Curve, PublicKey
 from ..sign_args import build_sign_request, curve_of_kind, parse_sign_request
 from .base import Signer, SignRequest
+from .near_nonces import SharedFetch, nonces_of, recent_block_of
 
 DEFAULT_SIGN_GAS = 300 * 10**12
 """Prepaid gas of a ``sign`` call (300 Tgas, NEAR's per-transaction maximum); unused gas is refunded."""
@@ -77,10 +77,6 @@ TIMEOUT_TEXT = "Request has timed out."
 SUBMIT_ATTEMPTS = 8
 """Transactions sent for one request when the node refuses them before inclusion (a nonce taken
 by another sender of the key, an expired block hash) or the RPC could not be reached at all."""
-
-BLOCK_HASH_MAX_AGE = 30.0
-"""Seconds a fetched ``final`` block hash is reused for new transactions (NEAR accepts one for
-``transaction_validity_period`` blocks, a day on mainnet; an ``Expired`` answer refetches it)."""
 
 _FINAL_STATUSES = {"EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL"}
 
@@ -113,161 +109,6 @@ def request_from_sign_args(account_id: str, args: Mapping[str, Any]) -> SignRequ
     except InvalidInputError as exc:
         raise InvalidInputError(f"the transaction is not a v1.signer sign call: {exc}") from None
     return SignRequest(account_id, path, domain_id, payload, curve_of_kind(kind))
-
-
-T = TypeVar("T")
-
-
-class _FetchAbandoned(Exception):
-    """The caller running a shared fetch was cancelled (or its event loop stopped) first."""
-
-
-class _SharedFetch(Generic[T]):
-    """At most one fetch in flight; every concurrent caller gets its result (or its error).
-
-    Callers may live in different threads and event loops (the signer is used from several
-    ``asyncio.run`` calls, and from threads): the first caller runs ``fetch`` in its own loop
-    and publishes the outcome through a ``concurrent.futures.Future``, which any loop can await.
-    If that caller is cancelled, the others start over and one of them fetches.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inflight: concurrent.futures.Future[T] | None = None
-
-    async def __call__(self, fetch: Callable[[], Awaitable[T]]) -> T:
-        while True:
-            with self._lock:
-                future = self._inflight
-                leader = future is None
-                if future is None:
-                    future = self._inflight = concurrent.futures.Future()
-            if not leader:
-                try:
-                    # shield: a waiter's own cancellation must not cancel the shared future
-                    return await asyncio.shield(asyncio.wrap_future(future))
-                except _FetchAbandoned:
-                    continue
-            try:
-                value = await fetch()
-            except BaseException as exc:
-                with self._lock:
-                    self._inflight = None
-                future.set_exception(exc if isinstance(exc, Exception) else _FetchAbandoned())
-                raise
-            with self._lock:
-                self._inflight = None
-            future.set_result(value)
-            return value
-
-
-class _KeyNonces:
-    """The nonce of one access key at one RPC endpoint, shared by every signer of the process.
-
-    NEAR accepts a transaction whose nonce is above the key's nonce on chain, so one fetch is
-    enough for any number of transactions: nonces are then handed out locally, each once, in
-    increasing order. The counter only ever grows — a value fetched or reported by the node is
-    merged with ``max``, since nonces already handed out may still be on their way.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last: int | None = None
-        self._trusted = False
-        self._fetch: _SharedFetch[Any] = _SharedFetch()
-        self.fetches = 0
-        """``view_access_key`` calls made for this key (metrics, tests)."""
-
-    async def refresh(self, fetch: Callable[[], Awaitable[Any]]) -> Any:
-        """Fetch the access key (joining a fetch already in flight) and merge its nonce.
-
-        ``fetch`` returns near-kit's ``AccessKeyView``; so does this.
-        """
-
-        async def fetch_and_merge() -> Any:
-            with self._lock:
-                self.fetches += 1
-            view = await fetch()
-            with self._lock:
-                self._last = view.nonce if self._last is None else max(self._last, view.nonce)
-                self._trusted = True
-            return view
-
-        return await self._fetch(fetch_and_merge)
-
-    async def reserve(self, fetch: Callable[[], Awaitable[Any]]) -> int:
-        """A nonce nobody else in this process has been given."""
-        while True:
-            with self._lock:
-                if self._trusted and self._last is not None:
-                    self._last += 1
-                    return self._last
-            await self.refresh(fetch)
-
-    def observed(self, ak_nonce: int) -> None:
-        """The node refused a nonce and reported the key's current one."""
-        with self._lock:
-            self._last = ak_nonce if self._last is None else max(self._last, ak_nonce)
-
-    def invalidate(self) -> None:
-        """The node refused a nonce without saying why: the next reservation fetches again."""
-        with self._lock:
-            self._trusted = False
-
-    def reset(self) -> None:
-        """Forget the counter (``NonceTooLarge``: the chain behind the endpoint was replaced)."""
-        with self._lock:
-            self._last = None
-            self._trusted = False
-
-
-class _RecentBlock:
-    """The ``final`` block hash new transactions of one RPC endpoint reference, fetched once
-    for a burst and reused for :data:`BLOCK_HASH_MAX_AGE` seconds."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._hash: str | None = None
-        self._at = 0.0
-        self._fetch: _SharedFetch[str] = _SharedFetch()
-
-    async def get(self, fetch: Callable[[], Awaitable[str]]) -> str:
-        with self._lock:
-            if self._hash is not None and time.monotonic() - self._at < BLOCK_HASH_MAX_AGE:
-                return self._hash
-
-        async def fetch_and_keep() -> str:
-            block_hash = await fetch()
-            with self._lock:
-                self._hash, self._at = block_hash, time.monotonic()
-            return block_hash
-
-        return await self._fetch(fetch_and_keep)
-
-    def expire(self) -> None:
-        with self._lock:
-            self._hash = None
-
-
-_shared_lock = threading.Lock()
-_key_nonces: dict[tuple[str, str, str], _KeyNonces] = {}
-_recent_blocks: dict[str, _RecentBlock] = {}
-
-
-def _nonces_of(rpc_url: str, key: AccessKey) -> _KeyNonces:
-    """The process-wide nonce state of ``key`` at ``rpc_url``."""
-    name = (rpc_url, key.account_id, key.public_key.to_near_string())
-    with _shared_lock:
-        if name not in _key_nonces:
-            _key_nonces[name] = _KeyNonces()
-        return _key_nonces[name]
-
-
-def _recent_block_of(rpc_url: str) -> _RecentBlock:
-    with _shared_lock:
-        if rpc_url not in _recent_blocks:
-            _recent_blocks[rpc_url] = _RecentBlock()
-        return _recent_blocks[rpc_url]
 
 
 @dataclass
@@ -333,7 +174,7 @@ class NearContractSigner(Signer):
         self._explicit_key = key
         self._keys: dict[str, AccessKey] = {}
         self._checked_keys: set[str] = set()
-        self._key_checks: dict[str, _SharedFetch[None]] = {}
+        self._key_checks: dict[str, SharedFetch[None]] = {}
         self._near_signers: dict[str, Any] = {}
         self._loop_lock = threading.Lock()
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = (
@@ -454,8 +295,9 @@ class NearContractSigner(Signer):
 
         near-kit's ``send_transaction`` fetches the key's nonce once per client and request, so a
         burst would start with one ``view_access_key`` per request; here the nonce and the block
-        hash come from the process-wide :class:`_KeyNonces` / :class:`_RecentBlock`, and the
-        transaction is built and signed with near-kit's wire types.
+        hash come from the process-wide :class:`~.near_nonces.KeyNonces` /
+        :class:`~.near_nonces.RecentBlock`, and the transaction is built and signed with
+        near-kit's wire types.
 
         A transaction the node refused before inclusion (``InvalidNonce``, ``Expired``, or no
         connection at all) is not on chain: each is transmitted exactly once (the send client has
@@ -475,8 +317,8 @@ class NearContractSigner(Signer):
         import near
         from near.wire import Transaction, sign_transaction, to_wire_public_key
 
-        nonces = _nonces_of(self.rpc_url, key)
-        blocks = _recent_block_of(self.rpc_url)
+        nonces = nonces_of(self.rpc_url, key)
+        blocks = recent_block_of(self.rpc_url)
         signer = self._near_signer(key)
 
         async def final_block_hash() -> str:
@@ -662,12 +504,12 @@ class NearContractSigner(Signer):
         if marker in self._checked_keys:
             return
         with self._loop_lock:
-            check = self._key_checks.setdefault(marker, _SharedFetch())
+            check = self._key_checks.setdefault(marker, SharedFetch())
 
         async def run_check() -> None:
             if marker in self._checked_keys:  # finished just before this caller started one
                 return
-            info = await _nonces_of(self.rpc_url, key).refresh(lambda: self._fetch_access_key(client, key))
+            info = await nonces_of(self.rpc_url, key).refresh(lambda: self._fetch_access_key(client, key))
             if not info.is_full_access:
                 raise CredentialsError(
                     f"the key {key.public_key} of {key.account_id} is a function-call access key; "

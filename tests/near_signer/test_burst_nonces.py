@@ -15,7 +15,7 @@ from collections import Counter
 
 from chainsig_core.signatures import verify_signature
 from chainsig_core.signers import SignFailure, SignRequest, get_signer
-from chainsig_core.signers.near import _nonces_of
+from chainsig_core.signers.near_nonces import nonces_of
 
 ACCOUNT = "alice.devnet"
 
@@ -51,7 +51,7 @@ def test_a_burst_of_16_fetches_the_key_once_and_lands_each_request_once(devnet_h
         assert not isinstance(result, SignFailure), result
         verify_signature(s.derived_public_key(ACCOUNT, result.request.path, 0), result.request.payload, result.signature)
     assert devnet_host.calls.count("query", request_type="view_access_key", account_id=ACCOUNT) == 1
-    assert _nonces_of(devnet_host.url, devnet_host.key(ACCOUNT)).fetches == 1
+    assert nonces_of(devnet_host.url, devnet_host.key(ACCOUNT)).fetches == 1
     assert devnet_host.calls.count("send_tx", account_id=ACCOUNT) == 16 + devnet_host.calls.count(
         "send_tx", account_id=ACCOUNT, error="InvalidNonce")
     assert_each_once_on_chain(devnet_host, since, burst)
@@ -111,7 +111,7 @@ def test_another_sender_of_the_key_races_the_burst_and_each_request_lands_once(d
     assert other.returncode == 0 and out.strip() == "done 20"
     assert all(not isinstance(r, SignFailure) for r in results), [r for r in results if isinstance(r, SignFailure)]
     assert devnet_host.calls.count("send_tx", account_id=ACCOUNT, error="InvalidNonce") >= 1  # the race happened
-    assert _nonces_of(devnet_host.url, devnet_host.key(ACCOUNT)).fetches == 1
+    assert nonces_of(devnet_host.url, devnet_host.key(ACCOUNT)).fetches == 1
     assert_each_once_on_chain(devnet_host, since, burst)
 
 
@@ -139,7 +139,7 @@ def test_one_signer_in_several_event_loops_and_threads(devnet_host):
     for t in threads:
         t.join(120)
     assert not failures
-    assert _nonces_of(devnet_host.url, devnet_host.key(ACCOUNT)).fetches == 1
+    assert nonces_of(devnet_host.url, devnet_host.key(ACCOUNT)).fetches == 1
     assert len(assert_each_once_on_chain(devnet_host, since, sent)) == 14
     s.close()
 
@@ -147,9 +147,9 @@ def test_one_signer_in_several_event_loops_and_threads(devnet_host):
 def test_the_shared_fetch_survives_cancelled_callers_across_loops():
     """A waiter cancelled in its own loop leaves the fetch to the others; a fetcher cancelled
     mid-fetch hands over to a waiter — in another thread's event loop — which fetches itself."""
-    from chainsig_core.signers.near import _SharedFetch
+    from chainsig_core.signers.near_nonces import SharedFetch
 
-    shared: _SharedFetch[str] = _SharedFetch()
+    shared: SharedFetch[str] = SharedFetch()
     started, release = threading.Event(), threading.Event()
     calls: list[str] = []
 

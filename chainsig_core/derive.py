@@ -290,11 +290,14 @@ class _BatchDeriver:
                 continue
             try:
                 row = _parse_row(line)
-                get = row.get
-                key = (
-                    get("network") or network, row["chain"], get("chain_network"), get("address_type"),
-                    get("domain_id"),
-                )
+                if len(row) == 3:  # chain, account and path only (_parse_row checked): most rows
+                    key = (network, row["chain"], None, None, None)
+                else:
+                    get = row.get
+                    key = (
+                        get("network") or network, row["chain"], get("chain_network"), get("address_type"),
+                        get("domain_id"),
+                    )
                 target = targets.get(key)
                 if target is None:
                     target = targets[key] = _DerivationTarget.resolve(self.config, *key)

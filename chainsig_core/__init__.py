@@ -7,6 +7,8 @@ The public API for applications and chain plugins::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .amounts import format_base_units, to_base_units
 from .chain import Chain, ChainOption
 from .derive import DerivedAddress, derive_address
@@ -29,17 +31,6 @@ from .errors import (
     TweakOutOfRangeError,
     UnknownNameError,
 )
-from .flow import (
-    SendResult,
-    chain_endpoint,
-    finalize_bundle,
-    prepare,
-    send,
-    send_async,
-    sign,
-    sign_async,
-    sign_prepared,
-)
 from .hookspecs import hookimpl
 from .kdf import derive_public_key, tweak
 from .keys import Curve, PublicKey
@@ -50,7 +41,6 @@ from .signatures import (
     parse_signature_response,
     verify_signature,
 )
-from .signers import DevSigner, Signer, SignFailure, SignRequest, SignResult, get_signer
 from .types import (
     Balance,
     CallRequest,
@@ -64,6 +54,46 @@ from .types import (
 )
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # type checkers and IDEs see the real names and signatures
+    from .flow import (
+        SendResult,
+        chain_endpoint,
+        finalize_bundle,
+        prepare,
+        send,
+        send_async,
+        sign,
+        sign_async,
+        sign_prepared,
+    )
+    from .signers import DevSigner, Signer, SignFailure, SignRequest, SignResult, get_signer
+
+# flow and signers bring in asyncio and the signer machinery, which the CLI's start-up (derive,
+# --help) does not need: their names load on first use (PEP 562), as the same objects.
+_LAZY = {
+    **dict.fromkeys(
+        ("SendResult", "chain_endpoint", "finalize_bundle", "prepare", "send", "send_async", "sign",
+         "sign_async", "sign_prepared"),
+        "flow",
+    ),
+    **dict.fromkeys(("DevSigner", "Signer", "SignFailure", "SignRequest", "SignResult", "get_signer"), "signers"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "Balance", "CallRequest", "Chain", "ChainEndpoint", "ChainError", "ChainOption",

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..config import load_config
 from ..derive import derive_address, resolve_chain_network
 from ..errors import ChainsigError, InvalidInputError
-from ..flow import chain_endpoint, finalize_bundle, prepare as prepare_flow, send as send_flow, sign_prepared
 from ..keys import MAX_DOMAIN_ID
-from ..payloads import parse_payload_hex
 from ..plugins import get_chain
-from ..signatures import Signature, parse_signature_response, signature_from_json
-from ..signers import SignRequest
 from ..types import Prepared, SignedTx
 from .base import given_options
 from .common import (
@@ -31,7 +27,9 @@ from .common import (
     write_json_file,
 )
 from .output import emit_json, table
-from .progress import signer_session
+
+if TYPE_CHECKING:
+    from ..signatures import Signature
 
 
 @click.command()
@@ -47,6 +45,10 @@ from .progress import signer_session
 def sign(network: str, account: str, path: str | None, payload: str | None, domain_id: int,
          resume_tx: str | None, gas_tgas: int | None, yes: bool, json_out: bool) -> None:
     """Get a verified signature of PAYLOAD from the network's signer."""
+    from ..payloads import parse_payload_hex
+    from ..signers import SignRequest
+    from .progress import signer_session
+
     request = None
     if resume_tx is not None:
         if path is not None or payload is not None:
@@ -96,6 +98,8 @@ def prepare(
     output: str | None, **options: Any,
 ) -> None:
     """Build an unsigned bundle (transaction + payloads) for air-gapped or later signing."""
+    from ..flow import prepare as prepare_flow
+
     prepared = prepare_flow(
         chain=chain, account=account, path=path, to=to, amount=amount, network=network,
         chain_network=chain_network, token=token, address_type=address_type,
@@ -113,6 +117,9 @@ def prepare(
 @click.pass_context
 def finalize(ctx: click.Context, bundle: str, signatures_file: str | None, sign_now: bool, yes: bool, output: str | None, **options: Any) -> None:
     """Attach signatures to BUNDLE (from 'prepare'; '-' = stdin) and verify the result."""
+    from ..flow import finalize_bundle, sign_prepared
+    from .progress import signer_session
+
     prepared = Prepared.from_json(read_json_file(bundle, "bundle"))
     if sign_now == (signatures_file is not None):
         raise InvalidInputError("finalize needs exactly one of --signatures FILE or --sign")
@@ -158,6 +165,8 @@ def chain_options_given(chain: str, command: str, options: dict[str, Any]) -> di
 def _signature_item(item: Any) -> Signature:
     """One entry of a signatures file: a contract response, a 'sign --json' object, or the
     chain-neutral {r, s, recovery_id} / {ed25519} form."""
+    from ..signatures import parse_signature_response, signature_from_json
+
     if isinstance(item, dict) and "response" in item:
         return parse_signature_response(item["response"])
     if isinstance(item, dict) and isinstance(item.get("signature"), dict):
@@ -171,6 +180,8 @@ def _signature_item(item: Any) -> Signature:
 @json_option
 def broadcast(signed_file: str, rpc_url: str | None, json_out: bool, **options: Any) -> None:
     """Send a signed transaction (from 'finalize'; '-' = stdin) and wait for it."""
+    from ..flow import chain_endpoint
+
     signed = SignedTx.from_json(read_json_file(signed_file, "signed transaction"))
     chain_obj = get_chain(signed.chain)
     chain_obj.check_chain_network(signed.chain_network)
@@ -193,6 +204,9 @@ def send(
     dry_run: bool, yes: bool, json_out: bool, **options: Any,
 ) -> None:
     """Move funds: prepare → sign → finalize → broadcast."""
+    from ..flow import send as send_flow
+    from .progress import signer_session
+
     own_options = chain_options_given(chain, "send", options)
     confirm_mainnet(network, yes, "sending")
     with signer_session(network, json_out) as signer:
@@ -229,6 +243,8 @@ def balance(
     rpc_url: str | None, json_out: bool, **options: Any,
 ) -> None:
     """Show the balance of an address or of an account's derived address."""
+    from ..flow import chain_endpoint
+
     config = load_config()
     chain_obj = get_chain(chain)
     chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)

@@ -6,7 +6,6 @@ up/status/down/fund``) attach to the same group through :func:`devnet_group`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -55,6 +54,8 @@ def host_command(data_dir: Path | None, port: int, block_ms: int, genesis_file: 
     chain, created = open_chain(data_dir, genesis_file)
     if not created and genesis_file is not None:
         warn(f"{data_dir} already holds a chain; --genesis is ignored (use a new --data-dir)")
+    import asyncio
+
     asyncio.run(run_host(chain, data_dir, port=port, block_ms=block_ms, responder=responder,
                          wait_timeout=wait_timeout, json_out=json_out))
 
@@ -80,6 +81,8 @@ def responder_command(network: str, rpc_url: str | None, contract_id: str | None
     if not rpc_url or not contract_id:
         raise InvalidInputError(f"network {network!r} has no RPC URL or contract id")
     creds = credentials_dir or near_network.credentials_dir
+    import asyncio
+
     asyncio.run(run_responder(rpc_url, contract_id, creds, network, account))
 
 

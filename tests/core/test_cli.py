@@ -247,3 +247,23 @@ def test_usage_errors_stay_on_one_line(run):
     assert result.exit_code == 2
     assert len([line for line in result.stderr.splitlines() if line.startswith("Error:")]) == 1
     assert "a\\nb" in result.stderr
+
+
+def test_help_and_derive_load_no_signing_machinery(tmp_path):
+    """Start-up (benchmarks/bench_startup.py): ``chainsig --help`` and ``chainsig derive`` load
+    neither the signing flow, the signers nor asyncio."""
+    script = (
+        "import sys\n"
+        "from chainsig_core.cli import cli\n"
+        "for args in (['--help'], ['derive', '--chain', 'fakechain', '--account', 'alice.near', '--path', 'p', '--json']):\n"
+        "    try:\n"
+        "        cli.main(args, prog_name='chainsig')\n"
+        "    except SystemExit as exc:\n"
+        "        assert not exc.code, exc.code\n"
+        "loaded = [m for m in ('asyncio', 'chainsig_core.flow', 'chainsig_core.signers') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(HERE / "fake_plugin"), "CHAINSIG_LOAD_PLUGINS": "fakechain",
+           "CHAINSIG_CONFIG": str(tmp_path / "none.toml")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr

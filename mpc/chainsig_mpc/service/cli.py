@@ -10,7 +10,6 @@ creates a node directory from existing keys (the devnet uses it).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -85,6 +84,8 @@ def node_command(config_path: Path, log_level: str, corrupt: tuple[str, ...]) ->
 
     async def main() -> None:
         await MpcNode(config, faults).run()
+
+    import asyncio
 
     asyncio.run(main())
 
@@ -218,6 +219,8 @@ def _run_vote(coroutine):  # type: ignore[no-untyped-def]
     from chainsig_core.errors import ChainsigError, RpcError
 
     try:
+        import asyncio
+
         return asyncio.run(coroutine)
     except ChainsigError:
         raise

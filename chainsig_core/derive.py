@@ -341,6 +341,11 @@ _json_loads = json.JSONDecoder().decode
 
 
 def _parse_row(line: str) -> Mapping[str, Any]:
+    if not line.isascii():
+        try:  # the CLI decodes with surrogateescape: bytes that are not UTF-8 stay as surrogates
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInputError("line is not UTF-8 text") from None
     try:
         row = _json_loads(line)
     except ValueError:

@@ -26,7 +26,10 @@ from .output import emit_json, table
 @chain_network_option
 @click.option("--address-type", default=None, help="Address form for chains with several (bitcoin: p2wpkh, p2pkh).")
 @click.option(
-    "--from-file", "from_file", type=click.File("r", encoding="utf-8"), default=None,
+    "--from-file", "from_file", default=None,
+    # utf-8-sig: a BOM (Windows editors) is not part of line 1; surrogateescape: a line that is
+    # not UTF-8 becomes one {"line", "error"} object instead of ending the batch.
+    type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"),
     help="Batch: JSON lines with chain, account, path [, network, chain_network, address_type, domain_id]; '-' = stdin. Writes JSON lines in input order.",
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes for --from-file (default: one per CPU; small files run in process).")

@@ -152,6 +152,26 @@ def test_single_derive_with_a_lone_surrogate_is_one_clear_error(fake_plugin):
     assert "derivation path is not valid Unicode text" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("rows", [3, 2400])  # 2,400 lines go to forked workers
+def test_a_file_with_a_bom_and_bytes_that_are_not_utf8_loses_no_good_row(fake_plugin, tmp_path, rows):
+    """Line 1 after a BOM derives; a line that is not UTF-8 is one error object; the rest go on."""
+    from click.testing import CliRunner
+
+    from chainsig_core.cli import cli
+
+    good = [json.dumps({"chain": "fakechain", "account": "a.near", "path": f"p{i}é"}).encode() for i in range(rows)]
+    bad = 1 if rows == 3 else 1500
+    lines = [*good[:bad], b'{"chain": "fakechain", "account": "a.near", "path": "\xff\xfe"}', *good[bad:]]
+    source = tmp_path / "rows.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
+    result = CliRunner().invoke(cli, ["derive", "--from-file", str(source), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == rows + 1
+    assert out[bad] == {"line": bad + 1, "error": "line is not UTF-8 text"}
+    assert [o["path"] for o in out[:bad] + out[bad + 1:]] == [f"p{i}é" for i in range(rows)]
+
+
 def test_batch_derivation_imports_no_transaction_machinery(tmp_path):
     """The derive path loads libsodium through nacl._sodium, never nacl.bindings (every binding
     PyNaCl has) nor any transaction library."""

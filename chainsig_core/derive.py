@@ -124,7 +124,12 @@ class _DerivationTarget:
         address_type: str | None, domain_id: int | None = None,
     ) -> _DerivationTarget:
         near = config.network(network)
-        chain_obj = get_chain(chain) if isinstance(chain, str) else chain
+        if isinstance(chain, str):
+            chain_obj = get_chain(chain)
+        elif isinstance(chain, Chain):
+            chain_obj = chain
+        else:
+            raise InvalidInputError(f"chain must be a chain name or a Chain, not {type(chain).__name__}")
         chain_net = resolve_chain_network(chain_obj, near.family, chain_network)
         kind = chain_obj.check_address_type(address_type)
         domain = chain_obj.domain_id if domain_id is None else check_domain_id(domain_id)

@@ -20,7 +20,16 @@ def chain_endpoint(
     chain: Chain, chain_network: str, rpc_url: str | None = None, config: Config | None = None
 ) -> ChainEndpoint:
     """Where to reach ``chain_network``: ``rpc_url`` if given, else the config, else the
-    chain's public default (``None`` when there is none)."""
+    chain's public default (``None`` when there is none).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``chain`` is not a :class:`Chain` or ``chain_network`` not one of its networks.
+    """
+    if not isinstance(chain, Chain):
+        raise InvalidInputError(f"chain_endpoint needs a Chain (plugins.get_chain(name)), not {type(chain).__name__}")
+    chain.check_chain_network(chain_network)
     config = config or load_config()
     settings = config.chain_settings(chain.name, chain_network)
     url = rpc_url or settings.get("rpc_url") or chain.default_rpc_urls.get(chain_network)
@@ -129,8 +138,12 @@ def prepare(
     ChainsigError
         Whatever the chain refuses (funds, addresses, its node).
     """
+    if options is not None and not isinstance(options, Mapping):
+        raise InvalidInputError(f"options must be a mapping of option names to values, not {type(options).__name__}")
     config = config or load_config()
     chain_obj = get_chain(chain) if isinstance(chain, str) else chain
+    if not isinstance(chain_obj, Chain):
+        raise InvalidInputError(f"chain must be a chain name or a Chain, not {type(chain).__name__}")
     chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)
     derived = derive_address(
         chain=chain_obj, account=account, path=path, network=network, chain_network=chain_net,

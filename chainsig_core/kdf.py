@@ -105,21 +105,23 @@ def derive_public_key_from_tweak(root: PublicKey, tweak_bytes: bytes) -> PublicK
     TweakOutOfRangeError
         secp256k1 tweak ≥ n.
     InvalidKeyError
-        If ``root`` is not a valid point, or the sum is the identity.
+        If ``root`` is not a valid point (or not a key at all), or the sum is the identity.
     """
+    root = _as_public_key(root)
     if root.curve is Curve.SECP256K1:
         return _derive_secp256k1(root, tweak_bytes)
     return _derive_ed25519(root, tweak_bytes)
 
 
-def derive_public_key(root: PublicKey, predecessor: str, path: str) -> PublicKey:
+def derive_public_key(root: PublicKey | str, predecessor: str, path: str) -> PublicKey:
     """The key ``v1.signer`` derives for ``(predecessor, path)`` under ``root``.
 
     Parameters
     ----------
     root:
         The domain's root public key (mainnet/testnet keys are in
-        :mod:`chainsig_core.config`).
+        :mod:`chainsig_core.config`), or its NEAR string as the contract's ``public_key`` view
+        returns it (``"secp256k1:…"``).
     predecessor:
         NEAR account id that calls ``sign``.
     path:
@@ -134,7 +136,15 @@ def derive_public_key(root: PublicKey, predecessor: str, path: str) -> PublicKey
     ------
     InvalidAccountIdError, TweakOutOfRangeError, InvalidKeyError
     """
-    return derive_public_key_from_tweak(root, tweak(predecessor, path))
+    return derive_public_key_from_tweak(_as_public_key(root), tweak(predecessor, path))
+
+
+def _as_public_key(root: object) -> PublicKey:
+    if isinstance(root, PublicKey):
+        return root
+    if isinstance(root, str):
+        return PublicKey.from_near_string(root)
+    raise InvalidKeyError(f"the root key must be a PublicKey or a NEAR key string, not {type(root).__name__}")
 
 
 def public_key_deriver(root: PublicKey) -> Callable[[str, str], PublicKey]:

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .amounts import format_base_units
-from .errors import InvalidInputError
+from .errors import InvalidAmountError, InvalidInputError
 from .keys import Curve, PublicKey, check_domain_id
 
 BUNDLE_VERSION = 1
@@ -148,6 +148,14 @@ class TransferRequest:
     address_type: str | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
+    def __post_init__(self) -> None:
+        _check_request(self.sender, self.to, self.options)
+        if isinstance(self.amount, bool) or not isinstance(self.amount, str | int):
+            raise InvalidAmountError(
+                "amounts must be exact: pass a decimal string such as '0.01' or an integer of base units, "
+                f"not {type(self.amount).__name__}"
+            )
+
 
 @dataclass(frozen=True)
 class CallRequest:
@@ -159,6 +167,24 @@ class CallRequest:
     value: str | int = 0
     address_type: str | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+    def __post_init__(self) -> None:
+        _check_request(self.sender, self.to, self.options)
+        if not isinstance(self.data, bytes):
+            raise InvalidInputError(f"call data must be bytes, not {type(self.data).__name__}")
+        if isinstance(self.value, bool) or not isinstance(self.value, str | int):
+            raise InvalidAmountError(f"value must be a decimal string or an integer of base units, "
+                                     f"not {type(self.value).__name__}")
+
+
+def _check_request(sender: object, to: object, options: object) -> None:
+    if not isinstance(sender, DerivedAccount):
+        raise InvalidInputError(f"a request's sender must be a DerivedAccount, not {type(sender).__name__}")
+    if not isinstance(to, str):
+        raise InvalidInputError(f"a request's recipient must be an address string, not {type(to).__name__}")
+    if not isinstance(options, Mapping):
+        raise InvalidInputError(f"a request's options must be a mapping of option names to values, "
+                                f"not {type(options).__name__}")
 
 
 ChainRequest = TransferRequest | CallRequest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import traceback
 from typing import Any
@@ -13,6 +14,16 @@ from ..errors import ChainsigError
 from .output import error_line, warn
 
 INTERNAL_ERROR_EXIT = 70
+IO_ERROR_EXIT = 74
+"""sysexits' EX_IOERR: the disk is full or read-only, or a file may not be written."""
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO})
+
+
+def _internal_error(ctx: click.Context, exc: BaseException) -> None:
+    if os.environ.get("CHAINSIG_DEBUG"):
+        traceback.print_exception(exc)
+    error_line(f"internal error ({type(exc).__name__}: {exc}); set CHAINSIG_DEBUG=1 for details and please report it")
+    ctx.exit(INTERNAL_ERROR_EXIT)
 
 
 class ChainsigGroup(click.Group):
@@ -42,14 +53,15 @@ class ChainsigGroup(click.Group):
             ctx.exit(130)
         except BrokenPipeError:
             ctx.exit(1)
+        except OSError as exc:
+            if exc.errno in _ENVIRONMENT_ERRNOS:
+                # the machine's state (disk full, read-only, no permission), not a bug to report
+                where = f" ({exc.filename})" if exc.filename else ""
+                error_line(f"{exc.strerror or 'input/output error'}{where}")
+                ctx.exit(IO_ERROR_EXIT)
+            _internal_error(ctx, exc)
         except Exception as exc:  # the CLI never shows a traceback unless asked
-            if os.environ.get("CHAINSIG_DEBUG"):
-                traceback.print_exc()
-            error_line(
-                f"internal error ({type(exc).__name__}: {exc}); "
-                "set CHAINSIG_DEBUG=1 for details and please report it"
-            )
-            ctx.exit(INTERNAL_ERROR_EXIT)
+            _internal_error(ctx, exc)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         self.prepare()

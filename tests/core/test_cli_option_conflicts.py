@@ -63,3 +63,17 @@ def test_devnet_parameters_no_network_could_run_are_invalid_input(run, tmp_path,
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {message}"
     assert not (tmp_path / "dn" / "devnet.json").exists()
+
+
+def test_a_full_disk_is_an_io_error_not_a_bug_to_report(monkeypatch):
+    """sysexits' EX_IOERR (74) and the system's words; 'please report it' is for real bugs."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("CHAINSIG_LOAD_PLUGINS", raising=False)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "chainsig_core", "derive", "--chain", "ethereum",
+                                 "--account", "a.near", "--path", "p"], stdout=full, stderr=subprocess.PIPE,
+                                text=True, timeout=60)
+    assert result.returncode == 74
+    assert result.stderr.strip() == "error: No space left on device"

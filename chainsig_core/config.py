@@ -33,10 +33,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 from .account_id import validate_account_id
-from .errors import ConfigError, InvalidKeyError, UnknownNameError
+from .errors import ConfigError, InvalidInputError, InvalidKeyError, UnknownNameError
 from .keys import MAX_DOMAIN_ID, PublicKey
 
 CONFIG_ENV = "CHAINSIG_CONFIG"
@@ -260,7 +259,7 @@ def _parse_network(
     if not isinstance(family, str) or family not in NETWORK_FAMILIES:
         raise ConfigError(f"{where}: family must be one of {', '.join(NETWORK_FAMILIES)}")
     if "rpc_url" in table:
-        _check_url(where, table["rpc_url"], require_http=False)
+        _check_url(where, table["rpc_url"])
     if "contract_id" in table and not isinstance(table["contract_id"], str):
         raise ConfigError(f"{where}: contract_id must be a string NEAR account id")
     contract_id = table.get("contract_id", base.contract_id if base else None)
@@ -311,22 +310,19 @@ def _domain_key(text: str) -> int | None:
     return value if value <= MAX_DOMAIN_ID else None
 
 
-def _check_url(where: str, value: Any, key: str = "rpc_url", *, require_http: bool = True) -> None:
-    """Refuse an ``rpc_url`` that is not a string, or (``require_http``) not an http(s) URL.
-    Its value is never echoed: a provider URL may carry an API key.
-
-    NEAR networks' URLs are checked for type only: near-kit reports its own URL errors.
+def _check_url(where: str, value: Any, key: str = "rpc_url") -> None:
+    """Refuse an ``rpc_url`` that is not an ``http(s)://host`` URL string (a NEAR network's or
+    a chain's). Its value is never echoed: a provider URL may carry an API key.
     """
+    from .urls import check_http_url
+
     if not isinstance(value, str) or not value.strip():
         got = f"not {_toml_type(value)}" if not isinstance(value, str) else "not an empty string"
         raise ConfigError(f'{where}: {key} must be a string URL such as "https://rpc.example", {got}')
-    if not require_http:
-        return
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f'{where}: {key} must be an http:// or https:// URL such as "https://rpc.example"'
-        )
+    try:
+        check_http_url(value, key)
+    except InvalidInputError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _toml_type(value: Any) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -143,17 +144,17 @@ class TransferRequest:
 
     sender: DerivedAccount
     to: str
-    amount: str | int
+    amount: str | int | Decimal
     token: str | None = None
     address_type: str | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
         _check_request(self.sender, self.to, self.options)
-        if isinstance(self.amount, bool) or not isinstance(self.amount, str | int):
+        if isinstance(self.amount, bool) or not isinstance(self.amount, str | int | Decimal):
             raise InvalidAmountError(
-                "amounts must be exact: pass a decimal string such as '0.01' or an integer of base units, "
-                f"not {type(self.amount).__name__}"
+                "amounts must be exact: pass a decimal string such as '0.01', a Decimal or an integer "
+                f"of base units, not {type(self.amount).__name__}"
             )
 
 
@@ -170,9 +171,9 @@ class CallRequest:
 
     def __post_init__(self) -> None:
         _check_request(self.sender, self.to, self.options)
-        if not isinstance(self.data, bytes):
+        if not isinstance(self.data, bytes | bytearray | memoryview):
             raise InvalidInputError(f"call data must be bytes, not {type(self.data).__name__}")
-        if isinstance(self.value, bool) or not isinstance(self.value, str | int):
+        if isinstance(self.value, bool) or not isinstance(self.value, str | int | Decimal):
             raise InvalidAmountError(f"value must be a decimal string or an integer of base units, "
                                      f"not {type(self.value).__name__}")
 

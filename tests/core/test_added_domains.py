@@ -45,13 +45,13 @@ def test_added_domains_round_trip_through_the_config(chainsig_config, tmp_path):
 
 def test_a_hand_written_table_may_name_any_domain_with_either_curve(chainsig_config):
     chainsig_config.write_text(
-        '[networks.x]\nrpc_url = "u"\ncontract_id = "c.near"\n'
+        '[networks.x]\nrpc_url = "http://u"\ncontract_id = "c.near"\n'
         f'root_public_keys = {{ 2 = "{SECP_2}", "3" = "{ED_3}", 18446744073709551615 = "{SECP_2}" }}\n'
     )
     network = load_config().network("x")
     assert dict(network.root_public_keys) == {2: SECP_2, 3: ED_3, MAX_DOMAIN_ID: SECP_2}
     # a contract whose first voted domain was Frost has an ed25519 domain 0: the key says so
-    chainsig_config.write_text(f'[networks.x]\nrpc_url = "u"\ncontract_id = "c.near"\nroot_public_keys = {{ 0 = "{ED_3}" }}\n')
+    chainsig_config.write_text(f'[networks.x]\nrpc_url = "http://u"\ncontract_id = "c.near"\nroot_public_keys = {{ 0 = "{ED_3}" }}\n')
     assert load_config().network("x").root_public_key(0) == ED_3
 
 
@@ -69,7 +69,7 @@ def test_a_hand_written_table_may_name_any_domain_with_either_curve(chainsig_con
     ],
 )
 def test_malformed_root_keys_are_still_refused(chainsig_config, key, value, message):
-    chainsig_config.write_text(f'[networks.x]\nrpc_url = "u"\ncontract_id = "c.near"\nroot_public_keys = {{ "{key}" = "{value}" }}\n')
+    chainsig_config.write_text(f'[networks.x]\nrpc_url = "http://u"\ncontract_id = "c.near"\nroot_public_keys = {{ "{key}" = "{value}" }}\n')
     with pytest.raises(ConfigError, match=message):
         load_config()
 

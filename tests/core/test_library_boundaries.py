@@ -64,6 +64,14 @@ def test_requests_check_their_fields(sender, kwargs, message):
         CallRequest(**fields)
 
 
+def test_exact_amounts_of_every_accepted_type_still_build(sender):
+    from decimal import Decimal
+
+    for amount in ("0.01", 10, Decimal("0.01")):
+        assert TransferRequest(sender, "x", amount).amount == amount
+    assert CallRequest(sender, "x", data=bytearray(b"\x01"), value=Decimal("1")).value == Decimal("1")
+
+
 def test_call_request_data_and_value(sender):
     with pytest.raises(InvalidInputError, match="call data must be bytes"):
         CallRequest(sender, "x", data="00")  # type: ignore[arg-type]

@@ -7,8 +7,9 @@ A credentials file lives at ``<credentials_dir>/<network>/<account_id>.json``::
      "private_key": "ed25519:<base58 of the 64-byte seed‖public key>"}
 
 (``secret_key`` is accepted as an alias of ``private_key``, as near-cli writes both.) The
-environment variable ``NEAR_PRIVATE_KEY`` (with ``NEAR_ACCOUNT_ID``) supplies a key without a
-file. Only ed25519 access keys are supported.
+environment variable ``NEAR_PRIVATE_KEY`` supplies a key without a file: for whatever account is
+asked for when ``NEAR_ACCOUNT_ID`` is unset, else for ``NEAR_ACCOUNT_ID`` only (other accounts
+use their files). Only ed25519 access keys are supported.
 """
 
 from __future__ import annotations
@@ -98,28 +99,43 @@ def credentials_path(credentials_dir: Path, network: str, account_id: str) -> Pa
     return Path(credentials_dir) / network / f"{account_id}.json"
 
 
+def env_key_applies(account_id: str) -> bool:
+    """True when :func:`load_access_key` takes ``account_id``'s key from ``NEAR_PRIVATE_KEY``.
+
+    The variable's key is for any account while ``NEAR_ACCOUNT_ID`` is unset (or empty), and
+    belongs to ``NEAR_ACCOUNT_ID`` alone when it is set: a key never silently signs for an
+    account its owner did not name.
+    """
+    env_account = os.environ.get(ACCOUNT_ID_ENV)
+    return bool(os.environ.get(PRIVATE_KEY_ENV)) and (not env_account or env_account == account_id)
+
+
 def load_access_key(credentials_dir: Path, network: str, account_id: str) -> AccessKey:
-    """The account's key: from ``NEAR_PRIVATE_KEY`` when it names this account, else its file.
+    """The account's key: from ``NEAR_PRIVATE_KEY`` when it applies to this account
+    (:func:`env_key_applies`), else its credentials file.
 
     Raises
     ------
     CredentialsError
-        If no key is found or the file is malformed (the message names the file, never the key).
+        If no key is found or the file is malformed (the message names the file or the
+        variable, never the key).
     """
-    env_secret = os.environ.get(PRIVATE_KEY_ENV)
-    env_account = os.environ.get(ACCOUNT_ID_ENV)
-    if env_secret and (env_account is None or env_account == account_id):
+    if env_key_applies(account_id):
         try:
-            return parse_secret_key(account_id, env_secret)
+            return parse_secret_key(account_id, os.environ[PRIVATE_KEY_ENV])
         except InvalidKeyError as exc:
             raise CredentialsError(f"{PRIVATE_KEY_ENV}: {exc}") from None
     path = credentials_path(credentials_dir, network, account_id)
     try:
         data = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
+        env_account = os.environ.get(ACCOUNT_ID_ENV)
+        if os.environ.get(PRIVATE_KEY_ENV) and env_account:
+            hint = f"{PRIVATE_KEY_ENV} is the key of {ACCOUNT_ID_ENV}={env_account}, not of {account_id}"
+        else:
+            hint = f"log in with near-cli, or set {PRIVATE_KEY_ENV}"
         raise CredentialsError(
-            f"no key for {account_id} on {network}: {path} does not exist "
-            f"(log in with near-cli, or set {PRIVATE_KEY_ENV})"
+            f"no key for {account_id} on {network}: {path} does not exist ({hint})"
         ) from None
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"

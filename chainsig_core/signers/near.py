@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import threading
 import time
 import weakref
@@ -46,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import NearNetwork
-from ..credentials import AccessKey, load_access_key
+from ..credentials import PRIVATE_KEY_ENV, AccessKey, env_key_applies, load_access_key
 from ..errors import (
     ChainsigError,
     CredentialsError,
@@ -57,6 +58,7 @@ from ..errors import (
     SignatureResponseError,
     SigningError,
     SignRequestTimedOutError,
+    UnknownNameError,
 )
 from ..keys import Curve, PublicKey
 from ..sign_args import build_sign_request, curve_of_kind, parse_sign_request
@@ -173,6 +175,8 @@ class NearContractSigner(Signer):
         self._progress = progress or (lambda _message: None)
         self._explicit_key = key
         self._keys: dict[str, AccessKey] = {}
+        self._env_keys: set[str] = set()
+        """Accounts whose key came from ``NEAR_PRIVATE_KEY`` (errors name the variable)."""
         self._checked_keys: set[str] = set()
         self._key_checks: dict[str, SharedFetch[None]] = {}
         self._near_signers: dict[str, Any] = {}
@@ -232,10 +236,15 @@ class NearContractSigner(Signer):
         ------
         InvalidInputError
             When the domain's key is on a curve chainsig cannot sign with (e.g. bls12381).
+        UnknownNameError
+            When the contract has no such domain (the message lists the domains it has).
         SigningError
-            When the contract has no such domain.
+            When the view panics for another reason (the message quotes the contract).
         """
-        value = await self._view("public_key", {"domain_id": domain_id})
+        try:
+            value = await self._view("public_key", {"domain_id": domain_id})
+        except _ViewPanic as panic:
+            raise await self._domain_error(domain_id, panic) from None
         prefix = value.partition(":")[0] if isinstance(value, str) else ""
         if prefix and prefix.isalnum() and prefix not in {c.value for c in Curve}:
             raise InvalidInputError(
@@ -243,6 +252,30 @@ class NearContractSigner(Signer):
                 "key: chainsig signs in secp256k1 and ed25519 domains only"
             )
         return _parse_key(value, "public_key")
+
+    async def _domain_error(self, domain_id: int, panic: _ViewPanic) -> ChainsigError:
+        """The error for a ``public_key`` view of ``domain_id`` that panicked: the domain is
+        unknown when the contract's ``state`` does not list it (or, with no readable state,
+        when the panic says so) — worded as ``dev`` words it; otherwise the panic itself."""
+        try:
+            domains = _domains_of_state(await self._view("state", {}))
+        except ChainsigError:
+            domains = None
+        if domains is not None and domain_id not in domains:
+            named = [f"{i} ({curve})" for i, curve in sorted(domains.items())]
+            if not named:
+                has = "no domains yet"
+            elif len(named) == 1:
+                has = f"domain {named[0]} only"
+            else:
+                has = f"domains {', '.join(named[:-1])} and {named[-1]}"
+            return UnknownNameError(f"network {self.network.name!r} has no domain {domain_id}: it has {has}")
+        if domains is None and _says_domain_not_found(panic.text):
+            return UnknownNameError(
+                f"network {self.network.name!r} has no domain {domain_id} (the contract answered: "
+                f"{panic.text})"
+            )
+        return panic
 
     async def contract_derived_public_key(self, account_id: str, path: str, domain_id: int) -> PublicKey:
         """The contract's ``derived_public_key`` view (chainsig derives locally; this is for
@@ -457,7 +490,14 @@ class NearContractSigner(Signer):
             self._keys[account_id] = load_access_key(
                 self.network.credentials_dir, self.network.name, account_id
             )
+            if env_key_applies(account_id):
+                self._env_keys.add(account_id)
         return self._keys[account_id]
+
+    def _key_name(self, key: AccessKey) -> str:
+        """``the key ed25519:…`` — naming ``NEAR_PRIVATE_KEY`` when the key came from it."""
+        source = f" ({PRIVATE_KEY_ENV})" if self._explicit_key is None and key.account_id in self._env_keys else ""
+        return f"the key {key.public_key}{source}"
 
     def _loop_clients(self) -> _LoopClients:
         """The near-kit clients of the running event loop (made on first use in each loop)."""
@@ -465,15 +505,10 @@ class NearContractSigner(Signer):
         with self._loop_lock:
             clients = self._clients.get(loop)
             if clients is None:
-                from near import AsyncNear
-
-                try:
-                    clients = _LoopClients(
-                        AsyncNear(self.network.name, rpc_url=self.rpc_url, retries=self.rpc_retries),
-                        AsyncNear(self.network.name, rpc_url=self.rpc_url, retries=0),
-                    )
-                except ValueError as exc:  # near-kit's env handling (NEAR_PRIVATE_KEY without an id)
-                    raise CredentialsError(str(exc)) from None
+                clients = _LoopClients(
+                    _read_only_client(self.network.name, self.rpc_url, self.rpc_retries),
+                    _read_only_client(self.network.name, self.rpc_url, 0),
+                )
                 self._clients[loop] = clients
             return clients
 
@@ -512,7 +547,7 @@ class NearContractSigner(Signer):
             info = await nonces_of(self.rpc_url, key).refresh(lambda: self._fetch_access_key(client, key))
             if not info.is_full_access:
                 raise CredentialsError(
-                    f"the key {key.public_key} of {key.account_id} is a function-call access key; "
+                    f"{self._key_name(key)} of {key.account_id} is a function-call access key; "
                     "sign needs a 1 yoctoNEAR deposit, which only a full-access key can attach"
                 )
             self._checked_keys.add(marker)
@@ -527,11 +562,24 @@ class NearContractSigner(Signer):
             raise self._translate(exc, key) from None
 
     async def _view(self, method: str, args: Mapping[str, Any]) -> Any:
+        """The contract's view ``method``; a panic in it is :class:`_ViewPanic` with the
+        contract's own text (near-kit reports one as a bare ``RpcError`` "Server error", or as a
+        ``ContractPanicError`` wrapping the node's ``vm_error``)."""
         client = self._loop_clients().view
         try:
             return await client.view(self.contract_id, method, dict(args))
         except Exception as exc:
-            raise self._translate(exc, None) from None
+            text = _view_panic_text(exc)
+            if text is None:
+                raise self._translate(exc, None) from None
+            if text == _METHOD_NOT_FOUND:
+                raise SigningError(
+                    f"{self.contract_id} on {self.network.name} has no {method} view: is it a "
+                    "v1.signer contract? (check the network's contract_id)"
+                ) from None
+            raise _ViewPanic(
+                f"{self.contract_id} on {self.network.name} refused the {method} view: {text}", text
+            ) from None
 
     def _translate(self, exc: BaseException, key: AccessKey | None) -> ChainsigError:
         if isinstance(exc, ChainsigError):
@@ -545,7 +593,7 @@ class NearContractSigner(Signer):
         if isinstance(exc, near.AccessKeyNotFoundError):
             if key is not None:
                 return CredentialsError(
-                    f"the key {key.public_key} is not an access key of {key.account_id} on {where}"
+                    f"{self._key_name(key)} is not an access key of {key.account_id} on {where}"
                 )
             return CredentialsError(f"access key not found on {where}")
         if isinstance(exc, near.ContractNotFoundError):
@@ -582,6 +630,37 @@ class NearContractSigner(Signer):
                     await client.aclose()
                 except Exception:  # closing is best effort
                     pass
+
+
+class _NeverSigns:
+    """The signer handed to near-kit's clients so that they resolve none of their own.
+
+    ``AsyncNear(signer=None)`` resolves one from the environment: ``NEAR_ACCOUNT_ID`` /
+    ``NEAR_PRIVATE_KEY`` (raising ``ValueError("… set account_id= …")`` for a key without an
+    account, or an error quoting a malformed key) or ``~/.near-credentials``. chainsig resolves
+    keys itself (:func:`~chainsig_core.credentials.load_access_key`, with its own rules for
+    ``NEAR_ACCOUNT_ID``) and signs its transactions itself, so its clients only read and relay.
+    """
+
+    @property
+    def account_id(self) -> str:
+        raise SigningError("internal: a read-only near-kit client was asked for its account")
+
+    @property
+    def public_key(self) -> Any:
+        raise SigningError("internal: a read-only near-kit client was asked for its key")
+
+    def sign(self, message: bytes) -> bytes:
+        raise SigningError("internal: a read-only near-kit client was asked to sign")
+
+
+def _read_only_client(network: str, rpc_url: str, retries: int) -> Any:
+    """A near-kit ``AsyncNear`` for ``rpc_url`` that reads nothing from the environment: the
+    network and URL are explicit (no ``NEAR_NETWORK``/``NEAR_RPC_URL``) and so is its signer
+    (:class:`_NeverSigns`: no ``NEAR_PRIVATE_KEY``/``NEAR_ACCOUNT_ID``, no credentials files)."""
+    from near import AsyncNear
+
+    return AsyncNear(network, rpc_url=rpc_url, retries=retries, signer=_NeverSigns())
 
 
 def _outcome_unknown(exc: BaseException) -> bool:
@@ -638,6 +717,86 @@ def _is_final(raw: Mapping[str, Any]) -> bool:
     if isinstance(status, dict) and ("SuccessValue" in status or "Failure" in status):
         return raw.get("final_execution_status") in _FINAL_STATUSES | {None}
     return False
+
+
+class _ViewPanic(SigningError):
+    """A view of the signer contract panicked; ``text`` is the contract's message."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
+
+
+_METHOD_NOT_FOUND = "MethodNotFound"
+
+_PANIC_PATTERNS = (
+    re.compile(r'panic_msg: "((?:[^"\\]|\\.)*)"'),  # HostError(GuestPanic { panic_msg: "…" })
+    re.compile(r'Smart contract panicked: ((?:[^"\\]|\\.)*)'),  # ExecutionError("Smart contract panicked: …")
+)
+
+
+def _view_panic_text(exc: BaseException) -> str | None:
+    """The contract's message when ``exc`` is near-kit's report of a view that panicked, else
+    None. Nearcore ≥ 2 answers a JSON-RPC error ``CONTRACT_EXECUTION_ERROR`` with the VM's text
+    in ``cause.info.vm_error`` (near-kit: ``RpcError`` "Server error", the payload in
+    ``data``); older nodes a result with an ``error`` string (near-kit: ``ContractPanicError``)."""
+    import near
+
+    vm_error: Any = None
+    if isinstance(exc, near.ContractPanicError):
+        vm_error = exc.panic
+    elif isinstance(exc, near.RpcError) and getattr(exc, "code", "") == "CONTRACT_EXECUTION_ERROR":
+        data = exc.data if isinstance(exc.data, dict) else {}
+        cause = data.get("cause") if isinstance(data.get("cause"), dict) else {}
+        info = cause.get("info") if isinstance(cause.get("info"), dict) else {}
+        vm_error = info.get("vm_error") or data.get("data") or ""
+    if vm_error is None:
+        return None
+    vm_error = str(vm_error)
+    if "MethodNotFound" in vm_error:
+        return _METHOD_NOT_FOUND
+    for pattern in _PANIC_PATTERNS:
+        found = pattern.search(vm_error)
+        if found:
+            return _printable(found.group(1).replace('\\"', '"'))
+    text = vm_error.partition("wasm execution failed with error: ")[2] or vm_error
+    return _printable(text) or "the contract panicked without a message"
+
+
+def _printable(text: str, limit: int = 300) -> str:
+    """Remote text made safe for one terminal line: no control characters (an RPC endpoint
+    could send escape sequences), at most ``limit`` characters."""
+    text = "".join(c if c.isprintable() else "?" for c in text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _says_domain_not_found(text: str) -> bool:
+    lowered = text.lower()
+    return "domain" in lowered and "not found" in lowered
+
+
+_CURVE_NAMES = {"secp256k1": "secp256k1", "edwards25519": "ed25519", "ed25519": "ed25519"}
+
+
+def _domains_of_state(state: Any) -> dict[int, str] | None:
+    """Domain id → curve name from the contract's ``state`` view (``Running``, or the running
+    state a ``Resharing``/``Initializing`` one carries), or None when it lists none."""
+    stack, seen = [state], 0
+    while stack and seen < 64:  # the state nests a few levels; never walk a hostile answer long
+        node, seen = stack.pop(), seen + 1
+        if not isinstance(node, dict):
+            continue
+        inner = node.get("domains")
+        listed = inner.get("domains") if isinstance(inner, dict) else None
+        if isinstance(listed, list):
+            domains = {}
+            for entry in listed:
+                if isinstance(entry, dict) and isinstance(entry.get("id"), int):
+                    curve = str(entry.get("curve") or entry.get("scheme") or "unknown curve")
+                    domains[entry["id"]] = _CURVE_NAMES.get(curve.lower(), curve.lower())
+            return domains
+        stack.extend(value for value in node.values() if isinstance(value, dict))
+    return None
 
 
 def _panic_error(panic: str) -> SigningError:

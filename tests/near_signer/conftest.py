@@ -73,6 +73,7 @@ class FakeNear:
     mode: str = "ok"  # ok | timeout | timeout-once | garbage-signature
     root_override: str | None = None
     foreign_keys: dict[int, str] = field(default_factory=dict)  # domains of other curves (bls12381)
+    state_view: bool = True  # False: the contract answers no ``state`` view (an older contract)
     sign_calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -119,6 +120,14 @@ class FakeNear:
                                       f"\"The provided domain ID, {domain_id}, was not found.\" }})",
                                       "logs": [], "block_height": 1000, "block_hash": BLOCK_HASH}
                 return "result", {"result": list(json.dumps(value).encode()), "logs": [], "block_height": 1000, "block_hash": BLOCK_HASH}
+            if params["method_name"] == "state" and self.state_view:
+                curves = {Curve.SECP256K1: "Secp256k1", Curve.ED25519: "Edwards25519"}
+                domains = [{"id": d, "curve": curves[c], "protocol": "CaitSith", "reconstruction_threshold": 2, "purpose": "Sign"}
+                           for d, c in sorted(DOMAIN_CURVES.items())]
+                value = {"Running": {"domains": {"domains": domains, "next_domain_id": len(domains)}}}
+                return "result", {"result": list(json.dumps(value).encode()), "logs": [], "block_height": 1000, "block_hash": BLOCK_HASH}
+            return "result", {"error": "wasm execution failed with error: FunctionCallError(MethodResolveError(MethodNotFound))",
+                              "logs": [], "block_height": 1000, "block_hash": BLOCK_HASH}
         return "error", handler_error("UNKNOWN_BLOCK")
 
     def send_tx(self, params: dict[str, Any]) -> tuple[str, Any]:

@@ -20,6 +20,7 @@ from chainsig_core.errors import (
     SignatureVerificationError,
     SigningError,
     SignRequestTimedOutError,
+    UnknownNameError,
 )
 from chainsig_core.keys import Curve
 from chainsig_core.signatures import verify_signature
@@ -306,8 +307,17 @@ def test_a_configured_added_domain_is_compared_with_the_contract(fake_near, doma
 
 
 def test_unknown_and_unsupported_domains_are_one_clear_error(fake_near):
-    with pytest.raises(SigningError, match="The provided domain ID, 7, was not found"):
+    # the contract's state lists its domains: the message is the one `dev` gives
+    with pytest.raises(UnknownNameError) as info:
         signer().sign(SignRequest("alice.testnet", "p", 7, b"\x05" * 32))
+    assert str(info.value) == ("network 'neartest' has no domain 7: it has domains 0 (secp256k1), 1 (ed25519), "
+                               "2 (secp256k1) and 3 (ed25519)")
+    # a contract without a state view (the node's older view-panic shape): the panic decides
+    fake_near.near.state_view = False
+    with pytest.raises(UnknownNameError) as info:
+        signer().sign(SignRequest("alice.testnet", "p", 7, b"\x05" * 32))
+    assert str(info.value) == ("network 'neartest' has no domain 7 (the contract answered: "
+                               "The provided domain ID, 7, was not found.)")
     fake_near.near.foreign_keys[4] = "bls12381:25Sm9ZxCWJwCL4y7sM6LgEXiq5wFLabfRZE2ssw8QkYBD5xPWJ5CxcAgMWbWXwfBFx"
     with pytest.raises(InvalidInputError, match="domain 4 of v1.signer-dev.testnet on neartest has a bls12381 root key: chainsig signs in secp256k1 and ed25519 domains only"):
         signer().sign(SignRequest("alice.testnet", "p", 4, b"\x05" * 32))
@@ -336,3 +346,38 @@ def test_cli_and_library_sign_in_an_added_domain_and_resume_it(fake_near, domain
 
     assert lib.public_key == derive_public_key(domain_root(3), "alice.testnet", "lib")
     assert lib.to_json("neartest")["domain_id"] == 3
+
+
+@pytest.mark.parametrize(
+    "vm_error, text",
+    [
+        ('wasm execution failed with error: FunctionCallError(ExecutionError("Smart contract panicked: '
+         'The provided domain was not found."))', "The provided domain was not found."),
+        ('wasm execution failed with error: HostError(GuestPanic { panic_msg: "say \\"hi\\"" })', 'say "hi"'),
+        ("wasm execution failed with error: CompilationError(PrepareError(Deserialization))",
+         "CompilationError(PrepareError(Deserialization))"),
+        ("wasm execution failed with error: FunctionCallError(MethodResolveError(MethodNotFound))", "MethodNotFound"),
+        ('FunctionCallError(ExecutionError("Smart contract panicked: \x1b[2J' + "x" * 500 + '"))', None),
+        ("", "the contract panicked without a message"),
+    ],
+)
+def test_view_panic_texts_are_the_contracts_own_one_printable_line(vm_error, text):
+    """Both of near-kit's shapes of a view panic (nearcore ≥ 2: RpcError CONTRACT_EXECUTION_ERROR
+    with cause.info.vm_error; older: a ContractPanicError) give the contract's text; remote text
+    is one printable line of bounded length."""
+    import near
+
+    from chainsig_core.signers.near import _view_panic_text
+
+    rpc = near.RpcError("RPC error [CONTRACT_EXECUTION_ERROR]: Server error",
+                        data={"cause": {"name": "CONTRACT_EXECUTION_ERROR", "info": {"vm_error": vm_error}}})
+    rpc.code = "CONTRACT_EXECUTION_ERROR"
+    # near-kit raises the older shape only for a non-empty ``error``
+    legacy = [near.ContractPanicError(f"v1.signer.public_key: {vm_error}")] if vm_error else []
+    for exc in (rpc, *legacy):
+        got = _view_panic_text(exc)
+        if text is None:  # hostile: escape sequences and a huge message
+            assert got.startswith("?[2Jxxx") and len(got) == 300 and got.isprintable()
+        else:
+            assert got == text
+    assert _view_panic_text(near.RpcError("RPC error [UNKNOWN_BLOCK]: Server error")) is None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import httpx
 import pytest
 from near import (
@@ -194,3 +197,103 @@ def test_a_known_transaction_with_a_bad_signature_is_still_refused(live_host, bu
     with pytest.raises(RpcError) as info:
         send_raw(live_host, build_tx(key, "bob.devnet", [actions.transfer("1 NEAR")], 1, block, tamper=True))
     assert info.value.data["data"] == {"TxExecutionError": {"InvalidTxError": "InvalidSignature"}}
+
+
+# -- nonces as nearcore's pool handles them --------------------------------------------------
+
+
+@contextmanager
+def blocks_held(host):
+    """Hold the host's block production (its producer skips blocks) so that every
+    transaction sent meanwhile lands in the one block produced after release."""
+    hold = threading.Event()
+    hold.set()
+    produce = host.chain.produce_block
+    host.chain.produce_block = lambda: host.chain.head if hold.is_set() else produce()
+    try:
+        yield
+    finally:
+        hold.clear()
+        del host.chain.produce_block
+
+
+def transfer_tx(host, build_tx, key, nonce, yocto=1, receiver="bob.devnet"):
+    return build_tx(key, receiver, [actions.transfer(f"{yocto} yocto")], nonce, head_hash(host, "optimistic"))
+
+
+def landed(host, tx_hash, sender):
+    """The final outcome's block height, and the block's (signer, public key, nonce) list."""
+    near = host.client()
+    result = near.rpc("tx", {"tx_hash": tx_hash, "sender_account_id": sender, "wait_until": "FINAL"})
+    block = near.rpc("block", {"block_id": result["transaction_outcome"]["block_hash"]})
+    chunk = near.rpc("chunk", {"block_id": block["header"]["height"], "shard_id": 0})
+    return block["header"]["height"], [(t["signer_id"], t["public_key"], t["nonce"]) for t in chunk["transactions"]]
+
+
+def access_key_nonce(host, key):
+    return host.client().rpc("query", {"request_type": "view_access_key", "finality": "optimistic",
+                                       "account_id": key.account_id,
+                                       "public_key": key.public_key.to_near_string()})["nonce"]
+
+
+def test_out_of_order_nonces_of_one_key_land_in_one_block_in_nonce_order(live_host, build_tx):
+    key = live_host.key("alice.devnet")
+    pk = key.public_key.to_near_string()
+    near = live_host.client()
+    with blocks_held(live_host):
+        seven = near.rpc("broadcast_tx_async", [transfer_tx(live_host, build_tx, key, 7)])
+        six = near.rpc("broadcast_tx_async", [transfer_tx(live_host, build_tx, key, 6)])  # arrives after 7
+        assert access_key_nonce(live_host, key) == 0  # pending nonces are not committed
+    height, txs = landed(live_host, seven, "alice.devnet")
+    assert landed(live_host, six, "alice.devnet")[0] == height
+    assert txs == [("alice.devnet", pk, 6), ("alice.devnet", pk, 7)]
+    assert access_key_nonce(live_host, key) == 7
+
+
+def test_a_nonce_not_above_the_committed_one_is_refused_with_nears_shape(live_host, build_tx):
+    key = live_host.key("alice.devnet")
+    send_raw(live_host, transfer_tx(live_host, build_tx, key, 9), wait_until="INCLUDED")
+    for nonce in (9, 8):
+        with pytest.raises(InvalidNonceError) as info:
+            send_raw(live_host, transfer_tx(live_host, build_tx, key, nonce, yocto=2))
+        error = info.value.data
+        assert error["name"] == "HANDLER_ERROR" and error["cause"]["name"] == "INVALID_TRANSACTION"
+        assert error["data"] == error["cause"]["info"] == {"TxExecutionError": {"InvalidTxError": {
+            "InvalidNonce": {"tx_nonce": nonce, "ak_nonce": 9}}}}
+
+
+def test_a_second_pending_transaction_with_the_same_nonce_is_refused(live_host, build_tx):
+    key = live_host.key("alice.devnet")
+    pk = key.public_key.to_near_string()
+    near = live_host.client()
+    with blocks_held(live_host):
+        near.rpc("broadcast_tx_async", [transfer_tx(live_host, build_tx, key, 8, yocto=1)])
+        first = near.rpc("broadcast_tx_async", [transfer_tx(live_host, build_tx, key, 5, yocto=1)])
+        with pytest.raises(InvalidNonceError) as info:  # same nonce, another transaction
+            send_raw(live_host, transfer_tx(live_host, build_tx, key, 5, yocto=2), wait_until="NONE")
+        # ak_nonce is the key's highest pending nonce: a client resyncing from it picks a free one
+        assert info.value.data["data"]["TxExecutionError"]["InvalidTxError"] == {
+            "InvalidNonce": {"tx_nonce": 5, "ak_nonce": 8}}
+        # the same bytes again are the known transaction, not a duplicate nonce
+        assert near.rpc("broadcast_tx_async", [transfer_tx(live_host, build_tx, key, 5, yocto=1)]) == first
+    assert landed(live_host, first, "alice.devnet")[1] == [("alice.devnet", pk, 5), ("alice.devnet", pk, 8)]
+
+
+def test_nonces_of_different_keys_do_not_interfere(live_host, build_tx):
+    from chainsig_core.credentials import generate_access_key
+
+    alice, bob = live_host.key("alice.devnet"), live_host.key("bob.devnet")
+    second = generate_access_key("alice.devnet")
+    live_host.client("alice.devnet").send_transaction(
+        "alice.devnet", [actions.add_full_access_key(second.public_key.to_near_string())])
+    base = access_key_nonce(live_host, second)  # (height − 1) × 10⁶, as on NEAR
+    near = live_host.client()
+    with blocks_held(live_host):
+        sent = [near.rpc("broadcast_tx_async", [transfer_tx(live_host, build_tx, k, n)])
+                for k, n in ((alice, 40), (second, base + 3), (bob, 40), (alice, 30), (second, base + 1), (bob, 2))]
+    senders = ["alice.devnet", "alice.devnet", "bob.devnet"] * 2
+    height, txs = landed(live_host, sent[0], "alice.devnet")
+    assert {landed(live_host, tx_hash, sender)[0] for tx_hash, sender in zip(sent, senders)} == {height}
+    # arrival order between keys; each key's own arrival positions in nonce order
+    assert [n for _, _, n in txs] == [30, base + 1, 2, 40, base + 3, 40]
+    assert [access_key_nonce(live_host, k) for k in (alice, second, bob)] == [40, base + 3, 40]

@@ -5,7 +5,8 @@ Single shard, single producer. Everything runs on one asyncio event loop: ``subm
 transaction is included in the next block and its first receipt executes in that block;
 receipts it creates execute one block later; a resumed yield's callback runs in the block
 after ``respond``; an unresumed yield times out :data:`YIELD_TIMEOUT_BLOCKS` blocks after
-``sign``.
+``sign``. Transactions of one access key are included in nonce order whatever order they
+arrived in (see :mod:`.mempool`); a key's nonce moves only when a block includes them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from ..contract import ContractPanic, SignerContract, ViewEnv
 from . import gas
 from .ledger import InvalidTx, Ledger, tx_cost, validate_actions, validate_ids
 from .ids import derive_id
+from .mempool import Mempool, PendingTx
 from .runtime import Effects, Runtime, guard_call_args, new_receipt, receipt_view
 from .store import Store
 from .transactions import DecodedTx, TxDecodeError, decode_signed_transaction
@@ -83,7 +86,7 @@ class Chain:
         self.scheduled: dict[str, list[dict[str, Any]]] = store.get("scheduled") or {}
         self.runtime = Runtime(self.ledger, self.contract, self.config.contract_id,
                                lambda d: d in self.yields, self.config.registrar)
-        self.mempool: list[DecodedTx] = []
+        self.mempool = Mempool()
         self.txs: dict[str, dict[str, Any]] = {}
         self.receipts: dict[str, dict[str, Any]] = {}
         self._dirty_txs: set[str] = set()
@@ -95,6 +98,7 @@ class Chain:
                 self.txs[tx_hash] = record
         height = store.head_height()
         self.head: dict[str, Any] | None = None if height is None else store.block_by_height(height)
+        self._restore_mempool()
         self.changed = asyncio.Condition()  # binds to the running loop on first use
         self.closing = False
         self.started = time.time()
@@ -144,7 +148,12 @@ class Chain:
     def submit(self, raw: bytes) -> str:
         """Validate a signed transaction and add it to the mempool; returns its hash.
 
-        A transaction already known is not submitted twice (its hash is returned).
+        A transaction already known is not submitted twice (its hash is returned). The nonce
+        must exceed the access key's committed nonce (the one :meth:`view_access_key` shows)
+        and differ from the key's other pending transactions' (see :meth:`Ledger.verify`).
+        The signer is charged at once — balance and allowance then cover every pending
+        transaction, so none can fail to pay at inclusion — and the transaction is recorded
+        in the store, so a restart before the next block keeps it.
 
         Raises
         ------
@@ -159,18 +168,48 @@ class Chain:
             raise InvalidTx("InvalidSignature")
         if self.transaction_record(tx.hash_b58) is not None:
             return tx.hash_b58
+        self._accept(tx, raw)
+        return tx.hash_b58
+
+    def _accept(self, tx: DecodedTx, raw: bytes | None) -> None:
+        """Validate ``tx`` against the state and pending transactions, record it (``raw`` in
+        the store, unless restoring from there), charge it and add it to the mempool."""
         assert self.head is not None
         height = self.store.height_of(b58(tx.block_hash))
         if height is None or self.head["height"] - height > self.config.transaction_validity_period:
             raise InvalidTx("Expired")
         validate_actions(tx)
-        self.ledger.verify_and_charge(tx, self.head["height"])
-        self.mempool.append(tx)
-        record = {"hash": tx.hash_b58, "view": tx.view(), "included_height": None,
-                  "block_hash": None, "outcome": None, "receipt_ids": [], "outstanding": [],
-                  "completed_height": None}
-        self.txs[tx.hash_b58] = record
-        return tx.hash_b58
+        cost = self.ledger.verify(tx, self.head["height"],
+                                  self.mempool.nonces(tx.signer_id, tx.public_key))
+        if raw is not None:
+            self.store.add_pending_transaction(tx.hash_b58, raw)  # before the charge: may fail
+        self.ledger.charge(tx, cost)
+        self.mempool.add(tx, cost)
+        self.txs[tx.hash_b58] = {
+            "hash": tx.hash_b58, "view": tx.view(), "included_height": None, "block_hash": None,
+            "outcome": None, "receipt_ids": [], "outstanding": [], "completed_height": None}
+
+    def _restore_mempool(self) -> None:
+        """Accept the stored mempool again after a restart, in its arrival order.
+
+        The charges of pending transactions live in memory until the block that includes them
+        commits, so they are lost with the process; the stored transactions are checked and
+        charged again against the committed state — the state they were first accepted in, as
+        no block came between — and so are accepted again (one that is not, e.g. after a host
+        upgrade changed a rule, is dropped and logged).
+        """
+        if self.head is None:
+            return
+        for tx_hash, raw in self.store.pending_transactions():
+            try:
+                tx = decode_signed_transaction(raw)
+                validate_ids(tx)
+                if not tx.signature_valid():
+                    raise InvalidTx("InvalidSignature")
+                self._accept(tx, None)
+            except (TxDecodeError, InvalidTx) as exc:
+                log.warning("stored pending transaction %s dropped at restart: %s", tx_hash, exc)
+                self.store.remove_pending_transactions([tx_hash])
 
     # -- blocks -----------------------------------------------------------------------------
 
@@ -189,16 +228,31 @@ class Chain:
         for data_id in [d for d, y in self.yields.items() if y["deadline"] <= height]:
             entry = self.yields.pop(data_id)
             gas_used += self._execute(entry["receipt"], height, block_hash, executed)
-        included = self.mempool
-        self.mempool = []
-        for tx in included:
-            gas_used += self._include(tx, height, block_hash, executed)
+        taken = self.mempool.take()
+        included: list[DecodedTx] = []
+        for entry in taken:
+            refusal = self.ledger.include_nonce(entry.tx)
+            if refusal is not None:
+                self._drop(entry, refusal)
+                continue
+            included.append(entry.tx)
+            gas_used += self._include(entry.tx, height, block_hash, executed)
         record = self._block_record(height, self.head["hash"], [t.view() for t in included],
                                     [receipt_view(r) for r in executed], gas_used,
                                     block_hash=block_hash, random_value=random_value,
                                     timestamp=timestamp)
-        self._commit_block(record)
+        self._commit_block(record, [entry.tx.hash_b58 for entry in taken])
         return record
+
+    def _drop(self, entry: PendingTx, refusal: Any) -> None:
+        """Leave out a transaction that became invalid before inclusion, as nearcore's chunk
+        producer does (its key was deleted earlier in the block): it is refunded what
+        :meth:`submit` charged and becomes unknown. An allowance is not restored — the key it
+        was taken from no longer exists as it was."""
+        tx = entry.tx
+        self.ledger.credit(tx.signer_id, entry.cost.total)
+        self.txs.pop(tx.hash_b58, None)
+        log.info("transaction %s dropped at inclusion: %s", tx.hash_b58, refusal)
 
     def _block_record(self, height: int, prev_hash: str, transactions: list[Any],
                       receipts: list[Any], gas_used: int, *, block_hash: str | None = None,
@@ -214,7 +268,7 @@ class Chain:
             "transactions": transactions, "receipts": receipts,
         }
 
-    def _commit_block(self, record: dict[str, Any]) -> None:
+    def _commit_block(self, record: dict[str, Any], taken: Sequence[str] = ()) -> None:
         accounts, keys = self.ledger.take_dirty()
         with self.store.batch():
             self.store.save_accounts(accounts)
@@ -227,6 +281,7 @@ class Chain:
             for receipt_id in self._dirty_receipts:
                 self.store.put_receipt(receipt_id, self.receipts[receipt_id])
             self.store.put("open_txs", sorted(self.open_txs))
+            self.store.remove_pending_transactions(taken)
             self.store.put_block(record["height"], record["hash"], record)
             if record["height"] % GC_EVERY_BLOCKS == 0:
                 self.store.forget_empty_blocks(record["height"] - KEEP_EMPTY_BLOCKS)
@@ -418,6 +473,8 @@ class Chain:
                 "storage_paid_at": 0}
 
     def view_access_key(self, account_id: str, public_key: str) -> dict[str, Any]:
+        """The key with its committed nonce (the last block's), as nearcore reports it; pending
+        transactions do not move it."""
         self.view_account(account_id)
         key = self.ledger.key(account_id, public_key)
         if key is None:

@@ -5,6 +5,7 @@ Amounts are integers of yoctoNEAR (JSON strings on the wire, never floats).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,8 +156,22 @@ class Ledger:
         return accounts, keys
 
     # -- transaction validation --------------------------------------------------------------
-    def verify_and_charge(self, tx: DecodedTx, height: int) -> TxCost:
-        """NEAR's checks of a transaction against the state, then nonce update and charge.
+    def verify(self, tx: DecodedTx, height: int, pending_nonces: Collection[int] = ()) -> TxCost:
+        """NEAR's checks of a transaction against the state at submission; nothing changes.
+
+        The nonce is checked against the access key's *committed* nonce (as of the last block),
+        as nearcore's pool does: transactions of one key may arrive out of nonce order and are
+        included in nonce order (:meth:`include_nonce`). ``pending_nonces`` are the nonces the
+        key already has in the mempool: a second transaction with one of them is refused with
+        ``InvalidNonce`` — nearcore would accept it and silently drop one of the two at
+        inclusion; refusing it early tells the sender. Its ``ak_nonce`` is then the key's
+        highest pending nonce (≥ ``tx_nonce``, so the error reads as NEAR's "nonce must exceed
+        ak_nonce"), from which a client that resynchronises on ``InvalidNonce`` (near-kit,
+        chainsig) picks a free nonce at once.
+
+        Balance and allowance are checked against the state *after* the charges of the pending
+        transactions (the chain calls :meth:`charge` at submission), so an accepted transaction
+        can always pay at inclusion.
 
         Raises
         ------
@@ -173,27 +188,55 @@ class Ledger:
         ak_nonce = access_key["nonce"]
         if tx.nonce <= ak_nonce or (tx.strict_nonce and tx.nonce != ak_nonce + 1):
             raise InvalidTx({"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": ak_nonce}})
+        if tx.nonce in pending_nonces:
+            raise InvalidTx({"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": max(pending_nonces)}})
         upper = (height + 1) * ACCESS_KEY_NONCE_RANGE_MULTIPLIER
         if tx.nonce >= upper:
             raise InvalidTx({"NonceTooLarge": {"tx_nonce": tx.nonce, "upper_bound": upper}})
         cost = tx_cost(tx)
         permission = access_key["permission"]
-        allowance: int | None = None
         if permission != "FullAccess":
-            allowance = self._check_function_call_key(tx, permission["FunctionCall"], cost)
+            self._check_function_call_key(tx, permission["FunctionCall"], cost)
         balance = self.balance(tx.signer_id)
         if cost.total > balance:
             raise InvalidTx({"NotEnoughBalance": {"signer_id": tx.signer_id,
                                                   "balance": str(balance), "cost": str(cost.total)}})
-        access_key = dict(access_key, nonce=tx.nonce)
-        if allowance is not None:
-            access_key["permission"] = {"FunctionCall": dict(
-                permission["FunctionCall"], allowance=str(allowance - gas.tokens(cost.burnt_gas + cost.prepaid_gas)))}
-        self.set_key(tx.signer_id, tx.public_key, access_key)
-        self.debit(tx.signer_id, cost.total)
         return cost
 
-    def _check_function_call_key(self, tx: DecodedTx, fc: dict[str, Any], cost: TxCost) -> int | None:
+    def charge(self, tx: DecodedTx, cost: TxCost) -> None:
+        """Debit a transaction :meth:`verify` accepted: its cost from the signer's balance, its
+        gas from a function-call key's allowance. The key's nonce is not touched here."""
+        access_key = self.keys[(tx.signer_id, tx.public_key)]
+        permission = access_key["permission"]
+        if permission != "FullAccess" and permission["FunctionCall"]["allowance"] is not None:
+            fc = permission["FunctionCall"]
+            left = int(fc["allowance"]) - gas.tokens(cost.burnt_gas + cost.prepaid_gas)
+            self.set_key(tx.signer_id, tx.public_key,
+                         dict(access_key, permission={"FunctionCall": dict(fc, allowance=str(left))}))
+        self.debit(tx.signer_id, cost.total)
+
+    def include_nonce(self, tx: DecodedTx) -> Any | None:
+        """At inclusion: re-check the signer and key against the state *now* (the receipts
+        executed earlier in the block may have deleted the key) and advance the key's nonce
+        to the transaction's. Transactions of one key are included in nonce order, so the key
+        ends at the highest included nonce.
+
+        Returns ``None`` when the transaction may be included, else the NEAR
+        ``InvalidTxError`` it now fails with (nearcore's chunk producer drops it).
+        """
+        if tx.signer_id not in self.accounts:
+            return {"SignerDoesNotExist": {"signer_id": tx.signer_id}}
+        access_key = self.key(tx.signer_id, tx.public_key)
+        if access_key is None:
+            return {"InvalidAccessKeyError": {"AccessKeyNotFound": {
+                "account_id": tx.signer_id, "public_key": tx.public_key}}}
+        ak_nonce = access_key["nonce"]
+        if tx.nonce <= ak_nonce or (tx.strict_nonce and tx.nonce != ak_nonce + 1):
+            return {"InvalidNonce": {"tx_nonce": tx.nonce, "ak_nonce": ak_nonce}}
+        self.set_key(tx.signer_id, tx.public_key, dict(access_key, nonce=tx.nonce))
+        return None
+
+    def _check_function_call_key(self, tx: DecodedTx, fc: dict[str, Any], cost: TxCost) -> None:
         kinds = [action_kind(a) for a in tx.actions]
         if not kinds or any(k != "FunctionCall" for k in kinds):
             raise InvalidTx({"InvalidAccessKeyError": "RequiresFullAccess"})
@@ -207,14 +250,13 @@ class Ledger:
             if fc["method_names"] and method not in fc["method_names"]:
                 raise InvalidTx({"InvalidAccessKeyError": {"MethodNameMismatch": {"method_name": method}}})
         if fc["allowance"] is None:
-            return None
+            return
         allowance = int(fc["allowance"])
         needed = gas.tokens(cost.burnt_gas + cost.prepaid_gas)
         if needed > allowance:
             raise InvalidTx({"InvalidAccessKeyError": {"NotEnoughAllowance": {
                 "account_id": tx.signer_id, "public_key": tx.public_key,
                 "allowance": str(allowance), "cost": str(needed)}}})
-        return allowance
 
 
 def validate_ids(tx: DecodedTx) -> None:

@@ -4,7 +4,9 @@ One database file holds accounts, access keys, blocks (with their chunk), transa
 receipts with their outcomes, and a small key/value table for the contract state, the
 yields and the scheduled receipts. Everything a block changes is written in one SQLite
 transaction when the block is produced, so a restart resumes exactly at the last block —
-pending sign requests and their deadlines (block heights) included.
+pending sign requests and their deadlines (block heights) included. Transactions accepted
+since the last block (the mempool) are written as they are accepted, in arrival order, and
+removed in the batch of the block that takes them, so none is lost by a restart.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ CREATE TABLE IF NOT EXISTS blocks (
 CREATE TABLE IF NOT EXISTS chunks (chunk_hash TEXT PRIMARY KEY, height INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (hash TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (receipt_id TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mempool (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL UNIQUE, raw BLOB NOT NULL);
 """
 
 
@@ -155,3 +159,15 @@ class Store:
     def receipt(self, receipt_id: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT value FROM receipts WHERE receipt_id = ?", (receipt_id,)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    # the mempool ------------------------------------------------------------------------------
+    def add_pending_transaction(self, tx_hash: str, raw: bytes) -> None:
+        """Record an accepted transaction (its signed borsh bytes) at once, after the others."""
+        self._db.execute("INSERT OR IGNORE INTO mempool (hash, raw) VALUES (?, ?)", (tx_hash, raw))
+
+    def pending_transactions(self) -> list[tuple[str, bytes]]:
+        """The recorded mempool, ``(hash, raw)`` in arrival order."""
+        return [(h, bytes(raw)) for h, raw in self._db.execute("SELECT hash, raw FROM mempool ORDER BY seq")]
+
+    def remove_pending_transactions(self, tx_hashes: Iterable[str]) -> None:
+        self._db.executemany("DELETE FROM mempool WHERE hash = ?", ((h,) for h in tx_hashes))

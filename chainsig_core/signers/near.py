@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import re
 import threading
@@ -507,7 +508,7 @@ class NearContractSigner(Signer):
             if clients is None:
                 clients = _LoopClients(
                     _read_only_client(self.network.name, self.rpc_url, self.rpc_retries),
-                    _read_only_client(self.network.name, self.rpc_url, 0),
+                    _send_client(self.network.name, self.rpc_url),
                 )
                 self._clients[loop] = clients
             return clients
@@ -663,6 +664,37 @@ def _read_only_client(network: str, rpc_url: str, retries: int) -> Any:
     return AsyncNear(network, rpc_url=rpc_url, retries=retries, signer=_NeverSigns())
 
 
+class _Unreachable(Exception):
+    """``send_tx`` could not connect to the node: nothing was transmitted."""
+
+
+def _send_client(network: str, rpc_url: str) -> Any:
+    """:func:`_read_only_client` without retries whose transport tells a refused connection
+    apart. near-kit's transport turns every httpx error into one ``RpcError`` without its cause,
+    so "could not connect" (nothing sent: send again) looked like "the answer was lost" (maybe
+    on chain: wait on the hash), and a transaction that never left was waited on for max_wait."""
+    client = _read_only_client(network, rpc_url, 0)
+    near_kit_transport = client._transport  # noqa: SLF001 - near-kit has no transport parameter
+    client._transport = _send_transport_class()(rpc_url, timeout=near_kit_transport.timeout, retries=0)  # noqa: SLF001
+    return client
+
+
+@functools.cache
+def _send_transport_class() -> type:
+    import httpx
+    from near.rpc import AsyncRpcTransport
+
+    class SendTransport(AsyncRpcTransport):  # type: ignore[misc]
+        async def call(self, method: str, params: Any) -> Any:
+            try:
+                response = await self._client.post(self.rpc_url, json=self._body(method, params))
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise _Unreachable(f"cannot connect to the NEAR RPC ({type(exc).__name__})") from None
+            return self._handle(response, method)
+
+    return SendTransport
+
+
 def _outcome_unknown(exc: BaseException) -> bool:
     """True when a failed ``send_tx`` may still have put the transaction on chain (the answer
     was lost, timed out, or the node was busy) — then its hash is waited on, never resent."""
@@ -679,15 +711,14 @@ def _outcome_unknown(exc: BaseException) -> bool:
 def _refusal(exc: BaseException) -> str | None:
     """Why the node refused a transaction before inclusion — then nothing is on chain and a new
     one may be sent — or None. ``"unreachable"``: the connection failed, nothing was sent."""
-    import httpx
     import near
 
     if isinstance(exc, near.InvalidNonceError):
         return "InvalidNonce"
     if isinstance(exc, near.TransactionExpiredError):
         return "Expired"
-    if isinstance(exc, near.RpcError) and isinstance(exc.__context__, httpx.ConnectError | httpx.ConnectTimeout):
-        return "unreachable"  # near-kit wraps the httpx error; the request never left
+    if isinstance(exc, _Unreachable):
+        return "unreachable"
     data = getattr(exc, "data", None)
     invalid = data.get("data") if isinstance(data, dict) else None
     invalid = invalid.get("TxExecutionError", invalid) if isinstance(invalid, dict) else invalid

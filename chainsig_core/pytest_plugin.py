@@ -51,6 +51,8 @@ def chainsig_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     path = tmp_path / "chainsig-config.toml"
     monkeypatch.setenv("CHAINSIG_CONFIG", str(path))
     monkeypatch.setenv("CHAINSIG_DEV_SEED", DEFAULT_DEV_SEED)
+    for name in ("NEAR_PRIVATE_KEY", "NEAR_ACCOUNT_ID", "NEAR_NETWORK", "NEAR_RPC_URL"):
+        monkeypatch.delenv(name, raising=False)  # a developer's shell must not change results
     plugins.reset()
     yield path
     plugins.reset()

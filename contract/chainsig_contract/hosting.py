@@ -104,13 +104,14 @@ async def run_host(chain: Chain, data_dir: Path, *, port: int, block_ms: int, re
 async def run_responder(rpc_url: str, contract_id: str, credentials_dir: Path, network: str,
                         account: str | None, stop: asyncio.Event | None = None) -> None:
     """Run the dev responder with ``account``'s key (default: first participant with a key)."""
-    from near import AsyncNear
+    from chainsig_core.devnet.mpc_nodes import contract_view
 
     from .responder import DevResponder
 
     if account is None:
-        async with AsyncNear(network=network, rpc_url=rpc_url, retries=1) as near:
-            state = await near.view(contract_id, "state")
+        # A plain view call: near-kit's client would read NEAR_PRIVATE_KEY/NEAR_ACCOUNT_ID itself
+        # and fail (or echo a malformed key) when they are set for another purpose.
+        state = await asyncio.to_thread(contract_view, rpc_url, contract_id, "state", {})
         running = state.get("Running") if isinstance(state, dict) else None
         participants = [p[0] for p in running["parameters"]["participants"]["participants"]] if running else []
         for candidate in participants:

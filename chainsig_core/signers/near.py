@@ -31,15 +31,17 @@ times) — a timed-out request can never be resumed, and re-signing the same pay
 foreign transaction, so a retry cannot spend twice. An *unknown* outcome (RPC down while
 waiting) is never resubmitted: the wait resumes on the same transaction hash
 (:meth:`NearContractSigner.resume_async`).
+
+What each near-kit/RPC failure becomes — refused (send again), unknown outcome (wait on the hash)
+or a final error — is decided in :mod:`.near_errors`; the near-kit clients (a read client with
+retries, a send client without) are made in :mod:`.near_transport`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import json
-import re
 import threading
 import time
 import weakref
@@ -52,19 +54,29 @@ from ..credentials import PRIVATE_KEY_ENV, AccessKey, env_key_applies, load_acce
 from ..errors import (
     ChainsigError,
     CredentialsError,
-    InsufficientFundsError,
     InvalidInputError,
     RootKeyMismatchError,
     RpcError,
     SignatureResponseError,
     SigningError,
     SignRequestTimedOutError,
-    UnknownNameError,
 )
 from ..keys import Curve, PublicKey
 from ..sign_args import build_sign_request, curve_of_kind, parse_sign_request
 from .base import Signer, SignRequest
+from .near_errors import TIMEOUT_TEXT as TIMEOUT_TEXT  # re-exported: importable from here as before
+from .near_errors import (
+    ViewPanic,
+    domain_error,
+    domains_of_state,
+    outcome_unknown,
+    refusal,
+    response_of_outcome,
+    translate_error,
+    view_error,
+)
 from .near_nonces import SharedFetch, nonces_of, recent_block_of
+from .near_transport import read_only_client, send_client
 
 DEFAULT_SIGN_GAS = 300 * 10**12
 """Prepaid gas of a ``sign`` call (300 Tgas, NEAR's per-transaction maximum); unused gas is refunded."""
@@ -74,8 +86,6 @@ SIGN_DEPOSIT_YOCTO = 1
 
 DEFAULT_MAX_WAIT_SECONDS = 300.0
 """How long to wait for a yielded request (the contract times out after 200 blocks)."""
-
-TIMEOUT_TEXT = "Request has timed out."
 
 SUBMIT_ATTEMPTS = 8
 """Transactions sent for one request when the node refuses them before inclusion (a nonce taken
@@ -244,7 +254,7 @@ class NearContractSigner(Signer):
         """
         try:
             value = await self._view("public_key", {"domain_id": domain_id})
-        except _ViewPanic as panic:
+        except ViewPanic as panic:
             raise await self._domain_error(domain_id, panic) from None
         prefix = value.partition(":")[0] if isinstance(value, str) else ""
         if prefix and prefix.isalnum() and prefix not in {c.value for c in Curve}:
@@ -254,29 +264,14 @@ class NearContractSigner(Signer):
             )
         return _parse_key(value, "public_key")
 
-    async def _domain_error(self, domain_id: int, panic: _ViewPanic) -> ChainsigError:
-        """The error for a ``public_key`` view of ``domain_id`` that panicked: the domain is
-        unknown when the contract's ``state`` does not list it (or, with no readable state,
-        when the panic says so) — worded as ``dev`` words it; otherwise the panic itself."""
+    async def _domain_error(self, domain_id: int, panic: ViewPanic) -> ChainsigError:
+        """The error for a ``public_key`` view of ``domain_id`` that panicked, decided by the
+        domains the contract's ``state`` lists (:func:`~.near_errors.domain_error`)."""
         try:
-            domains = _domains_of_state(await self._view("state", {}))
+            domains = domains_of_state(await self._view("state", {}))
         except ChainsigError:
             domains = None
-        if domains is not None and domain_id not in domains:
-            named = [f"{i} ({curve})" for i, curve in sorted(domains.items())]
-            if not named:
-                has = "no domains yet"
-            elif len(named) == 1:
-                has = f"domain {named[0]} only"
-            else:
-                has = f"domains {', '.join(named[:-1])} and {named[-1]}"
-            return UnknownNameError(f"network {self.network.name!r} has no domain {domain_id}: it has {has}")
-        if domains is None and _says_domain_not_found(panic.text):
-            return UnknownNameError(
-                f"network {self.network.name!r} has no domain {domain_id} (the contract answered: "
-                f"{panic.text})"
-            )
-        return panic
+        return domain_error(self.network.name, domain_id, domains, panic)
 
     async def contract_derived_public_key(self, account_id: str, path: str, domain_id: int) -> PublicKey:
         """The contract's ``derived_public_key`` view (chainsig derives locally; this is for
@@ -391,9 +386,9 @@ class NearContractSigner(Signer):
                     return await send_once("NONE")
             except Exception as exc:
                 tx_hash = sent[-1] if sent else ""
-                refusal = _refusal(exc)
-                if refusal is None:
-                    if tx_hash and _outcome_unknown(exc):
+                why = refusal(exc)
+                if why is None:
+                    if tx_hash and outcome_unknown(exc):
                         # Sent, but the answer was lost: the transaction may be on chain, so wait
                         # on its hash instead of sending another.
                         return tx_hash
@@ -403,14 +398,14 @@ class NearContractSigner(Signer):
                         nonces.observed(int(exc.ak_nonce))
                     else:
                         nonces.invalidate()
-                elif refusal == "NonceTooLarge":
+                elif why == "NonceTooLarge":
                     nonces.reset()
-                elif refusal in ("Expired", "InvalidChain"):
+                elif why in ("Expired", "InvalidChain"):
                     blocks.expire()
                 if attempt == SUBMIT_ATTEMPTS:
                     raise self._translate(exc, key) from None
-                self._progress(f"NEAR refused the transaction ({refusal}); sending a new one")
-                await asyncio.sleep(0.05 * attempt if refusal != "unreachable" else min(0.25 * 2**attempt, 4.0))
+                self._progress(f"NEAR refused the transaction ({why}); sending a new one")
+                await asyncio.sleep(0.05 * attempt if why != "unreachable" else min(0.25 * 2**attempt, 4.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def resume_async(self, tx_hash: str, account_id: str):  # type: ignore[no-untyped-def]
@@ -469,7 +464,7 @@ class NearContractSigner(Signer):
                     raise translated from None
                 raw = None  # node busy or unreachable: keep waiting on the same hash
             if raw is not None and _is_final(raw):
-                return _response_of_outcome(raw, tx_hash)
+                return response_of_outcome(raw, tx_hash)
             if time.monotonic() > deadline:
                 raise SigningError(
                     f"no final outcome for NEAR tx {tx_hash} after {self.max_wait:.0f} s; resume "
@@ -507,8 +502,8 @@ class NearContractSigner(Signer):
             clients = self._clients.get(loop)
             if clients is None:
                 clients = _LoopClients(
-                    _read_only_client(self.network.name, self.rpc_url, self.rpc_retries),
-                    _send_client(self.network.name, self.rpc_url),
+                    read_only_client(self.network.name, self.rpc_url, self.rpc_retries),
+                    send_client(self.network.name, self.rpc_url),
                 )
                 self._clients[loop] = clients
             return clients
@@ -563,62 +558,21 @@ class NearContractSigner(Signer):
             raise self._translate(exc, key) from None
 
     async def _view(self, method: str, args: Mapping[str, Any]) -> Any:
-        """The contract's view ``method``; a panic in it is :class:`_ViewPanic` with the
-        contract's own text (near-kit reports one as a bare ``RpcError`` "Server error", or as a
-        ``ContractPanicError`` wrapping the node's ``vm_error``)."""
+        """The contract's view ``method``; a panic in it is :class:`~.near_errors.ViewPanic` with
+        the contract's own text (:func:`~.near_errors.view_error`)."""
         client = self._loop_clients().view
         try:
             return await client.view(self.contract_id, method, dict(args))
         except Exception as exc:
-            text = _view_panic_text(exc)
-            if text is None:
-                raise self._translate(exc, None) from None
-            if text == _METHOD_NOT_FOUND:
-                raise SigningError(
-                    f"{self.contract_id} on {self.network.name} has no {method} view: is it a "
-                    "v1.signer contract? (check the network's contract_id)"
-                ) from None
-            raise _ViewPanic(
-                f"{self.contract_id} on {self.network.name} refused the {method} view: {text}", text
-            ) from None
+            panic = view_error(exc, method, network=self.network.name, contract_id=self.contract_id)
+            raise panic or self._translate(exc, None) from None
 
     def _translate(self, exc: BaseException, key: AccessKey | None) -> ChainsigError:
-        if isinstance(exc, ChainsigError):
-            return exc
-        import near
-
-        where = f"{self.network.name} ({self.rpc_url})"
-        if isinstance(exc, near.AccountNotFoundError):
-            who = key.account_id if key else "the account"
-            return CredentialsError(f"account {who} does not exist on {where}")
-        if isinstance(exc, near.AccessKeyNotFoundError):
-            if key is not None:
-                return CredentialsError(
-                    f"{self._key_name(key)} is not an access key of {key.account_id} on {where}"
-                )
-            return CredentialsError(f"access key not found on {where}")
-        if isinstance(exc, near.ContractNotFoundError):
-            return SigningError(f"no signer contract at {self.contract_id} on {where}")
-        if isinstance(exc, near.InsufficientBalanceError):
-            return InsufficientFundsError(f"not enough NEAR to pay for the sign call: {exc}")
-        if isinstance(exc, near.ContractPanicError):
-            return _panic_error(exc.panic)
-        if isinstance(exc, near.InvalidNonceError | near.TransactionExpiredError):
-            return SigningError(f"NEAR rejected the transaction: {exc}")
-        if isinstance(exc, near.RpcError):
-            code = getattr(exc, "code", "")
-            if code in ("INVALID_TRANSACTION", "RPC_ERROR") and "connect" not in str(exc).lower():
-                return SigningError(f"NEAR rejected the transaction: {exc}")
-            return RpcError(f"NEAR RPC {where} failed: {exc}")
-        if isinstance(exc, near.NearError):
-            return SigningError(f"NEAR error: {exc}")
-        if isinstance(exc, OSError):
-            return RpcError(f"cannot reach NEAR RPC {where}: {exc}")
-        import httpx
-
-        if isinstance(exc, httpx.HTTPError):
-            return RpcError(f"cannot reach NEAR RPC {where}: {exc}")
-        return SigningError(f"unexpected error talking to {where}: {type(exc).__name__}: {exc}")
+        """chainsig's error for ``exc`` (:func:`~.near_errors.translate_error`)."""
+        return translate_error(
+            exc, network=self.network.name, rpc_url=self.rpc_url, contract_id=self.contract_id,
+            key=key, key_name=self._key_name(key) if key is not None else None,
+        )
 
     async def aclose(self) -> None:
         """Close the connections of the running event loop (those of loops already closed are
@@ -631,103 +585,6 @@ class NearContractSigner(Signer):
                     await client.aclose()
                 except Exception:  # closing is best effort
                     pass
-
-
-class _NeverSigns:
-    """The signer handed to near-kit's clients so that they resolve none of their own.
-
-    ``AsyncNear(signer=None)`` resolves one from the environment: ``NEAR_ACCOUNT_ID`` /
-    ``NEAR_PRIVATE_KEY`` (raising ``ValueError("… set account_id= …")`` for a key without an
-    account, or an error quoting a malformed key) or ``~/.near-credentials``. chainsig resolves
-    keys itself (:func:`~chainsig_core.credentials.load_access_key`, with its own rules for
-    ``NEAR_ACCOUNT_ID``) and signs its transactions itself, so its clients only read and relay.
-    """
-
-    @property
-    def account_id(self) -> str:
-        raise SigningError("internal: a read-only near-kit client was asked for its account")
-
-    @property
-    def public_key(self) -> Any:
-        raise SigningError("internal: a read-only near-kit client was asked for its key")
-
-    def sign(self, message: bytes) -> bytes:
-        raise SigningError("internal: a read-only near-kit client was asked to sign")
-
-
-def _read_only_client(network: str, rpc_url: str, retries: int) -> Any:
-    """A near-kit ``AsyncNear`` for ``rpc_url`` that reads nothing from the environment: the
-    network and URL are explicit (no ``NEAR_NETWORK``/``NEAR_RPC_URL``) and so is its signer
-    (:class:`_NeverSigns`: no ``NEAR_PRIVATE_KEY``/``NEAR_ACCOUNT_ID``, no credentials files)."""
-    from near import AsyncNear
-
-    return AsyncNear(network, rpc_url=rpc_url, retries=retries, signer=_NeverSigns())
-
-
-class _Unreachable(Exception):
-    """``send_tx`` could not connect to the node: nothing was transmitted."""
-
-
-def _send_client(network: str, rpc_url: str) -> Any:
-    """:func:`_read_only_client` without retries whose transport tells a refused connection
-    apart. near-kit's transport turns every httpx error into one ``RpcError`` without its cause,
-    so "could not connect" (nothing sent: send again) looked like "the answer was lost" (maybe
-    on chain: wait on the hash), and a transaction that never left was waited on for max_wait."""
-    client = _read_only_client(network, rpc_url, 0)
-    near_kit_transport = client._transport  # noqa: SLF001 - near-kit has no transport parameter
-    client._transport = _send_transport_class()(rpc_url, timeout=near_kit_transport.timeout, retries=0)  # noqa: SLF001
-    return client
-
-
-@functools.cache
-def _send_transport_class() -> type:
-    import httpx
-    from near.rpc import AsyncRpcTransport
-
-    class SendTransport(AsyncRpcTransport):  # type: ignore[misc]
-        async def call(self, method: str, params: Any) -> Any:
-            try:
-                response = await self._client.post(self.rpc_url, json=self._body(method, params))
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                raise _Unreachable(f"cannot connect to the NEAR RPC ({type(exc).__name__})") from None
-            return self._handle(response, method)
-
-    return SendTransport
-
-
-def _outcome_unknown(exc: BaseException) -> bool:
-    """True when a failed ``send_tx`` may still have put the transaction on chain (the answer
-    was lost, timed out, or the node was busy) — then its hash is waited on, never resent."""
-    import httpx
-    import near
-
-    if isinstance(exc, near.RpcError):
-        return bool(exc.retryable) or getattr(exc, "code", "") in ("TIMEOUT_ERROR", "RPC_ERROR")
-    if isinstance(exc, near.NearError):
-        return False  # a typed refusal: the node did not accept the transaction
-    return isinstance(exc, httpx.HTTPError | OSError | asyncio.TimeoutError)
-
-
-def _refusal(exc: BaseException) -> str | None:
-    """Why the node refused a transaction before inclusion — then nothing is on chain and a new
-    one may be sent — or None. ``"unreachable"``: the connection failed, nothing was sent."""
-    import near
-
-    if isinstance(exc, near.InvalidNonceError):
-        return "InvalidNonce"
-    if isinstance(exc, near.TransactionExpiredError):
-        return "Expired"
-    if isinstance(exc, _Unreachable):
-        return "unreachable"
-    data = getattr(exc, "data", None)
-    invalid = data.get("data") if isinstance(data, dict) else None
-    invalid = invalid.get("TxExecutionError", invalid) if isinstance(invalid, dict) else invalid
-    invalid = invalid.get("InvalidTxError") if isinstance(invalid, dict) else None
-    # nearcore sends unit variants of InvalidTxError as plain strings ("Expired").
-    for name in ("Expired", "InvalidChain", "NonceTooLarge"):
-        if invalid == name or (isinstance(invalid, dict) and name in invalid):
-            return name
-    return None
 
 
 def _parse_key(value: Any, what: str) -> PublicKey:
@@ -748,111 +605,6 @@ def _is_final(raw: Mapping[str, Any]) -> bool:
     if isinstance(status, dict) and ("SuccessValue" in status or "Failure" in status):
         return raw.get("final_execution_status") in _FINAL_STATUSES | {None}
     return False
-
-
-class _ViewPanic(SigningError):
-    """A view of the signer contract panicked; ``text`` is the contract's message."""
-
-    def __init__(self, message: str, text: str) -> None:
-        super().__init__(message)
-        self.text = text
-
-
-_METHOD_NOT_FOUND = "MethodNotFound"
-
-_PANIC_PATTERNS = (
-    re.compile(r'panic_msg: "((?:[^"\\]|\\.)*)"'),  # HostError(GuestPanic { panic_msg: "…" })
-    re.compile(r'Smart contract panicked: ((?:[^"\\]|\\.)*)'),  # ExecutionError("Smart contract panicked: …")
-)
-
-
-def _view_panic_text(exc: BaseException) -> str | None:
-    """The contract's message when ``exc`` is near-kit's report of a view that panicked, else
-    None. Nearcore ≥ 2 answers a JSON-RPC error ``CONTRACT_EXECUTION_ERROR`` with the VM's text
-    in ``cause.info.vm_error`` (near-kit: ``RpcError`` "Server error", the payload in
-    ``data``); older nodes a result with an ``error`` string (near-kit: ``ContractPanicError``)."""
-    import near
-
-    vm_error: Any = None
-    if isinstance(exc, near.ContractPanicError):
-        vm_error = exc.panic
-    elif isinstance(exc, near.RpcError) and getattr(exc, "code", "") == "CONTRACT_EXECUTION_ERROR":
-        data = exc.data if isinstance(exc.data, dict) else {}
-        cause = data.get("cause") if isinstance(data.get("cause"), dict) else {}
-        info = cause.get("info") if isinstance(cause.get("info"), dict) else {}
-        vm_error = info.get("vm_error") or data.get("data") or ""
-    if vm_error is None:
-        return None
-    vm_error = str(vm_error)
-    if "MethodNotFound" in vm_error:
-        return _METHOD_NOT_FOUND
-    for pattern in _PANIC_PATTERNS:
-        found = pattern.search(vm_error)
-        if found:
-            return _printable(found.group(1).replace('\\"', '"'))
-    text = vm_error.partition("wasm execution failed with error: ")[2] or vm_error
-    return _printable(text) or "the contract panicked without a message"
-
-
-def _printable(text: str, limit: int = 300) -> str:
-    """Remote text made safe for one terminal line: no control characters (an RPC endpoint
-    could send escape sequences), at most ``limit`` characters."""
-    text = "".join(c if c.isprintable() else "?" for c in text).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _says_domain_not_found(text: str) -> bool:
-    lowered = text.lower()
-    return "domain" in lowered and "not found" in lowered
-
-
-_CURVE_NAMES = {"secp256k1": "secp256k1", "edwards25519": "ed25519", "ed25519": "ed25519"}
-
-
-def _domains_of_state(state: Any) -> dict[int, str] | None:
-    """Domain id → curve name from the contract's ``state`` view (``Running``, or the running
-    state a ``Resharing``/``Initializing`` one carries), or None when it lists none."""
-    stack, seen = [state], 0
-    while stack and seen < 64:  # the state nests a few levels; never walk a hostile answer long
-        node, seen = stack.pop(), seen + 1
-        if not isinstance(node, dict):
-            continue
-        inner = node.get("domains")
-        listed = inner.get("domains") if isinstance(inner, dict) else None
-        if isinstance(listed, list):
-            domains = {}
-            for entry in listed:
-                if isinstance(entry, dict) and isinstance(entry.get("id"), int):
-                    curve = str(entry.get("curve") or entry.get("scheme") or "unknown curve")
-                    domains[entry["id"]] = _CURVE_NAMES.get(curve.lower(), curve.lower())
-            return domains
-        stack.extend(value for value in node.values() if isinstance(value, dict))
-    return None
-
-
-def _panic_error(panic: str) -> SigningError:
-    text = panic.removeprefix("Smart contract panicked: ")
-    if TIMEOUT_TEXT in text:
-        return SignRequestTimedOutError(f"the signer contract answered: {TIMEOUT_TEXT}")
-    return SigningError(f"the signer contract refused the request: {text}")
-
-
-def _response_of_outcome(raw: Mapping[str, Any], tx_hash: str) -> Mapping[str, Any]:
-    from near.errors import ContractPanicError
-    from near.rpc import raise_for_execution_failure
-
-    try:
-        raise_for_execution_failure(dict(raw))
-    except ContractPanicError as exc:
-        raise _panic_error(exc.panic) from None
-    status = raw["status"]
-    try:
-        value = json.loads(base64.b64decode(status["SuccessValue"]))
-    except (ValueError, TypeError, KeyError):
-        raise SignatureResponseError(f"NEAR tx {tx_hash} succeeded without a JSON signature") from None
-    if not isinstance(value, dict):
-        raise SignatureResponseError(f"NEAR tx {tx_hash} returned {type(value).__name__}, not a signature")
-    return value
 
 
 def _request_of_transaction(tx: Mapping[str, Any], account_id: str) -> SignRequest:

@@ -367,7 +367,7 @@ def test_view_panic_texts_are_the_contracts_own_one_printable_line(vm_error, tex
     is one printable line of bounded length."""
     import near
 
-    from chainsig_core.signers.near import _view_panic_text
+    from chainsig_core.signers.near_errors import view_panic_text
 
     rpc = near.RpcError("RPC error [CONTRACT_EXECUTION_ERROR]: Server error",
                         data={"cause": {"name": "CONTRACT_EXECUTION_ERROR", "info": {"vm_error": vm_error}}})
@@ -375,9 +375,9 @@ def test_view_panic_texts_are_the_contracts_own_one_printable_line(vm_error, tex
     # near-kit raises the older shape only for a non-empty ``error``
     legacy = [near.ContractPanicError(f"v1.signer.public_key: {vm_error}")] if vm_error else []
     for exc in (rpc, *legacy):
-        got = _view_panic_text(exc)
+        got = view_panic_text(exc)
         if text is None:  # hostile: escape sequences and a huge message
             assert got.startswith("?[2Jxxx") and len(got) == 300 and got.isprintable()
         else:
             assert got == text
-    assert _view_panic_text(near.RpcError("RPC error [UNKNOWN_BLOCK]: Server error")) is None
+    assert view_panic_text(near.RpcError("RPC error [UNKNOWN_BLOCK]: Server error")) is None

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from chainsig_core.signers import SignRequest, get_signer
-from chainsig_core.signers.near import _refusal, _send_client, _Unreachable
+from chainsig_core.signers.near_errors import Unreachable, refusal
+from chainsig_core.signers.near_transport import send_client
 
 
 @pytest.fixture
@@ -46,12 +47,12 @@ def test_a_refused_connection_is_sent_again_and_lands_once(devnet_host, first_se
 
 def test_the_send_transport_names_an_unreachable_node():
     async def send() -> BaseException:
-        client = _send_client("devnet", "http://127.0.0.1:9")  # discard port: nothing listens
+        client = send_client("devnet", "http://127.0.0.1:9")  # discard port: nothing listens
         try:
-            with pytest.raises(_Unreachable) as info:
+            with pytest.raises(Unreachable) as info:
                 await client.rpc("send_tx", {"signed_tx_base64": "", "wait_until": "NONE"})
         finally:
             await client.aclose()
         return info.value
 
-    assert _refusal(asyncio.run(send())) == "unreachable"
+    assert refusal(asyncio.run(send())) == "unreachable"

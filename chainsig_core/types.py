@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .amounts import format_base_units
-from .errors import InvalidAmountError, InvalidInputError
+from .errors import ChainsigError, InvalidAmountError, InvalidInputError
 from .keys import Curve, PublicKey, check_domain_id
 
 BUNDLE_VERSION = 1
@@ -105,6 +105,8 @@ class DerivedAccount:
             public_key = PublicKey.from_near_string(data["public_key"])
         except KeyError as exc:
             raise InvalidInputError(f"bundle sender is missing {exc.args[0]!r}") from None
+        except ChainsigError as exc:
+            raise InvalidInputError(f"bundle sender 'public_key': {exc}") from None
         domain = data.get("domain_id")
         if domain is not None:
             try:

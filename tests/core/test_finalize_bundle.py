@@ -88,3 +88,13 @@ def test_a_bad_signatures_entry_is_invalid_input_naming_it(run, signed_bundle, e
 def test_library_finalize_bundle_refuses_wrong_types(prepared, signatures):
     with pytest.raises(InvalidInputError, match="Prepared bundle"):
         finalize_bundle(prepared, signatures)  # type: ignore[arg-type]
+
+
+def test_a_broken_sender_key_names_its_field(run, signed_bundle):
+    bundle, sigs = signed_bundle
+    data = json.loads(bundle.read_text())
+    data["sender"]["public_key"] = "secp256k1:abc"
+    bundle.write_text(json.dumps(data))
+    result = run("finalize", str(bundle), "--signatures", str(sigs))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: bundle sender 'public_key': ")

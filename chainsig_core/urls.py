@@ -50,3 +50,18 @@ def check_http_url(url: object, what: str, where: str = "") -> str:
     if scheme and "://" in text:
         raise InvalidInputError(f"{what} has scheme {scheme!r}: it must be http:// or https://{where}")
     raise InvalidInputError(f"{what} is not a URL: it does not start with http:// or https://{where}")
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, for messages — never its user, password, path or
+    query, any of which may hold a provider's key (``https://node.example/v3/KEY``)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return "<unparseable URL>"
+    if not parts.scheme or not host:
+        return "<URL without a host>"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from chainsig_core.errors import ChainError, InsufficientFundsError, InvalidInputError, RpcError
 from chainsig_core.types import ChainEndpoint
-from chainsig_core.urls import check_http_url
+from chainsig_core.urls import check_http_url, redact_url
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -30,12 +29,6 @@ RETRY_BACKOFF = 0.1
 
 # Phrases nodes (geth, anvil, reth, op-geth) use when the sender cannot pay.
 _FUNDS_PHRASES = ("insufficient funds", "insufficient balance")
-
-
-def redact_url(url: str) -> str:
-    """``scheme://host[:port]`` of ``url`` — never its path or query, which may hold keys."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}" if parts.netloc else "<rpc url>"
 
 
 def check_rpc_url(url: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
 
 from ..utxos import Utxo
 
@@ -83,14 +82,3 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Release the HTTP connection pool."""
-
-
-def redact_url(url: str) -> str:
-    """``url`` without a ``user:password@`` part, for error messages."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))

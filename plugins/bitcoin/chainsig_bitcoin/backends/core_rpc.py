@@ -26,9 +26,10 @@ from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from chainsig_core.errors import ConfigError, RpcError
+from chainsig_core.urls import redact_url
 
 from ..utxos import Utxo, parse_utxo
-from .base import Backend, TxStatus, redact_url
+from .base import Backend, TxStatus
 
 COINBASE_MATURITY = 100
 RPC_INVALID_ADDRESS_OR_KEY = -5

@@ -21,9 +21,10 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any, TypedDict
 
 from chainsig_core.errors import RpcError
+from chainsig_core.urls import redact_url
 
 from ..utxos import Utxo, parse_utxo
-from .base import Backend, TxStatus, redact_url
+from .base import Backend, TxStatus
 
 _TXID = re.compile(r"[0-9a-f]{64}")
 

@@ -98,9 +98,10 @@ def import_psbt(psbt_text: str, public_key: bytes) -> UnsignedSpend:
     try:
         psbt = PSBT.from_string(psbt_text.strip())
         psbt.tx  # noqa: B018 - builds the unsigned transaction: fails here if fields are missing
-    except (EmbitError, ValueError, binascii.Error, IndexError, TypeError, KeyError, AttributeError, RuntimeError):
+    except (EmbitError, ValueError, binascii.Error, IndexError, TypeError, KeyError, AttributeError, RuntimeError,
+            OverflowError):
         # embit reports malformed input through assorted builtin errors (a short read is a
-        # RuntimeError); each of them means the same thing to the user.
+        # RuntimeError, a length beyond any index an OverflowError); each means the same to the user.
         raise InvalidInputError("not a valid base64 PSBT (BIP174)") from None
     scripts = {script_pubkey(public_key, t): t for t in ("p2wpkh", "p2pkh")}
     inputs: list[Utxo] = []

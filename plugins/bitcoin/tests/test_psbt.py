@@ -113,11 +113,12 @@ def test_finalize_a_bundle_that_carries_only_the_psbt(
 
 
 from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import example, strategies as st  # noqa: E402
 
 
 @settings(max_examples=200, deadline=None)
 @given(junk=st.binary(max_size=300), cut=st.integers(min_value=0, max_value=400))
+@example(junk=b"\xff\x00\x00\x00\x00\x00\x00\x00\x80", cut=0)  # a length no index fits (OverflowError)
 def test_import_of_garbage_is_always_one_clear_error(junk: bytes, cut: int) -> None:
     """Random bytes after the magic, and truncations of a valid PSBT: InvalidInputError only."""
     valid = base64.b64decode(_VALID_PSBT)

@@ -44,10 +44,13 @@ class TxFactory:
         self.refresh()
 
     def refresh(self) -> None:
+        """The key's nonce and a recent block hash. The view's nonce is the committed one (as on
+        NEAR): a transaction still in the pool is not counted, so the highest nonce this factory
+        got accepted is kept too."""
         answer = self.devnet.rpc("query", {"request_type": "view_access_key", "finality": "optimistic",
                                            "account_id": REGISTRAR,
                                            "public_key": self.key.public_key.to_near_string()})
-        self.nonce = int(answer["result"]["nonce"])
+        self.nonce = max(int(answer["result"]["nonce"]), getattr(self, "nonce", 0))
         self.block_hash = answer["result"]["block_hash"]
 
     def build(self, actions: list[Any], *, signer_id: str = REGISTRAR, receiver_id: str | None = None,
@@ -63,6 +66,7 @@ class TxFactory:
             block_hash=block_hash if block_hash is not None else base58.b58decode(self.block_hash),
             actions=actions,
         )
+        self.last_nonce = tx.nonce
         signature = self.key.sign(hashlib.sha256(tx.to_borsh()).digest())
         raw = wire.SignedTransaction(transaction=tx, signature=wire.SignatureWire.Ed25519(data=signature)).to_borsh()
         if corrupt is not None:  # flip one byte after signing: the signature must not verify
@@ -80,6 +84,7 @@ class TxFactory:
         body = response.json()
         if "result" in body:
             self.accepted.append(body["result"])
+            self.nonce = max(self.nonce, self.last_nonce)
             self.refresh()
         else:
             cause = body["error"]["cause"]["name"]

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 import subprocess
 import time
@@ -26,8 +27,48 @@ from .processes import DevnetError, ServiceProcess, chainsig_argv, launch_servic
 RUNNING_TIMEOUT = 180.0
 
 
+_FIXED_PORTS_FROM = 20000
+"""Lowest port :func:`free_ports` picks (above the well-known and most registered services)."""
+
+
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct free TCP ports on 127.0.0.1 (bound and released at once)."""
+    """``count`` distinct free TCP ports on 127.0.0.1 for MPC nodes, below the ephemeral range.
+
+    A node's port is fixed in the genesis before the node binds it. A port the kernel hands out
+    for ``bind(0)`` is an ephemeral one, which any outgoing connection on the machine (a peer's
+    TLS link, an RPC client) may take as its local port in that gap — then the node cannot
+    listen ("address already in use"). Ports below the ephemeral range are never given to
+    outgoing connections, so only another listener could take them; each is checked free here.
+    """
+    low = _ephemeral_range_start()
+    if low <= _FIXED_PORTS_FROM + 1000:  # an unusual range: fall back to kernel-chosen ports
+        return _kernel_chosen_ports(count)
+    rng = random.SystemRandom()
+    ports: list[int] = []
+    while len(ports) < count:
+        port = rng.randrange(_FIXED_PORTS_FROM, low)
+        if port not in ports and _can_listen(port):
+            ports.append(port)
+    return ports
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; other systems start higher (49152)
+
+
+def _can_listen(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _kernel_chosen_ports(count: int) -> list[int]:
     sockets, ports = [], []
     try:
         for _ in range(count):

@@ -14,7 +14,7 @@ from .config import Config, load_config
 from .errors import ChainsigError, InvalidInputError
 from .kdf import derive_public_key, public_key_deriver
 from .keys import Curve, PublicKey, check_domain_id
-from .plugins import get_chain
+from .plugins import chain_object
 from .types import DerivedAccount
 
 
@@ -124,12 +124,7 @@ class _DerivationTarget:
         address_type: str | None, domain_id: int | None = None,
     ) -> _DerivationTarget:
         near = config.network(network)
-        if isinstance(chain, str):
-            chain_obj = get_chain(chain)
-        elif isinstance(chain, Chain):
-            chain_obj = chain
-        else:
-            raise InvalidInputError(f"chain must be a chain name or a Chain, not {type(chain).__name__}")
+        chain_obj = chain_object(chain)
         chain_net = resolve_chain_network(chain_obj, near.family, chain_network)
         kind = chain_obj.check_address_type(address_type)
         domain = chain_obj.domain_id if domain_id is None else check_domain_id(domain_id)

@@ -10,7 +10,7 @@ from .chain import Chain
 from .config import Config, load_config
 from .derive import derive_address, resolve_chain_network
 from .errors import InvalidInputError, SignatureVerificationError, UnknownNameError
-from .plugins import get_chain
+from .plugins import chain_object, get_chain
 from .signatures import Signature, verify_signature
 from .signers import Signer, SignRequest, SignResult, get_signer
 from .types import ChainEndpoint, DerivedAccount, Prepared, Receipt, SignedTx, TransferRequest
@@ -141,9 +141,7 @@ def prepare(
     if options is not None and not isinstance(options, Mapping):
         raise InvalidInputError(f"options must be a mapping of option names to values, not {type(options).__name__}")
     config = config or load_config()
-    chain_obj = get_chain(chain) if isinstance(chain, str) else chain
-    if not isinstance(chain_obj, Chain):
-        raise InvalidInputError(f"chain must be a chain name or a Chain, not {type(chain).__name__}")
+    chain_obj = chain_object(chain)
     chain_net = resolve_chain_network(chain_obj, config.network(network).family, chain_network)
     derived = derive_address(
         chain=chain_obj, account=account, path=path, network=network, chain_network=chain_net,
@@ -187,7 +185,7 @@ def send(
         Whatever step failed; nothing is broadcast unless every signature verified.
     """
     config = config or load_config()
-    chain_obj = get_chain(chain) if isinstance(chain, str) else chain
+    chain_obj = chain_object(chain)
     prepared = prepare(
         chain=chain_obj, account=account, path=path, to=to, amount=amount, network=network,
         chain_network=chain_network, token=token, address_type=address_type, options=options,

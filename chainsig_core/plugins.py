@@ -24,7 +24,7 @@ import pluggy
 
 from . import hookspecs
 from .chain import Chain
-from .errors import PluginError, UnknownNameError
+from .errors import InvalidInputError, PluginError, UnknownNameError
 
 ENTRY_POINT_GROUP = "chainsig"
 
@@ -202,6 +202,24 @@ def get_chain(name: str) -> Chain:
             ) from None
         known = known or "none — install a chain plugin such as chainsig-evm"
         raise UnknownNameError(f"unknown chain {name!r} (installed: {known})") from None
+
+
+def chain_object(chain: str | Chain) -> Chain:
+    """``chain`` itself when it is a :class:`Chain`, else the chain registered under that name
+    (the library API takes either).
+
+    Raises
+    ------
+    UnknownNameError
+        For a name no loaded plugin registered.
+    InvalidInputError
+        For anything that is neither a name nor a Chain.
+    """
+    if isinstance(chain, Chain):
+        return chain
+    if isinstance(chain, str):
+        return get_chain(chain)
+    raise InvalidInputError(f"chain must be a chain name or a Chain, not {type(chain).__name__}")
 
 
 def _collect_chains() -> dict[str, Chain]:
